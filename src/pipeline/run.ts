@@ -1,0 +1,98 @@
+/**
+ * The whole pipeline in one process: decode -> separate -> transcribe -> post-process -> encode.
+ * Used by the CLI; the cloud runs the same stages one per function (see `stages.ts`).
+ */
+import type { InputLimits } from '../audio/limits.js';
+import type { PostprocessOptions } from '../postprocess/index.js';
+import type { SeparatorName } from '../separation/index.js';
+import type { TranscriberName } from '../transcription/index.js';
+import type { ModelInfo, Score, Stems, Transcription } from '../types.js';
+import { decodeStage, postprocessStage, separateStage, transcribeStage } from './stages.js';
+
+export const PIPELINE_STAGES = ['decode', 'separate', 'transcribe', 'postprocess'] as const;
+export type PipelineStage = (typeof PIPELINE_STAGES)[number];
+
+export interface PipelineOptions {
+  separator: SeparatorName;
+  transcriber: TranscriberName;
+  /** `'raw'` writes the model's notes unchanged. */
+  postprocess: PostprocessOptions | 'raw';
+  limits?: Partial<InputLimits>;
+  /** Name written into the MIDI track. */
+  trackName: string;
+}
+
+export interface PipelineHooks {
+  onStageStart?(stage: PipelineStage): void;
+  onStageProgress?(stage: PipelineStage, fractionDone: number): void;
+  onStageEnd?(stage: PipelineStage, elapsedSec: number): void;
+}
+
+export interface StageTiming {
+  stage: PipelineStage;
+  elapsedSec: number;
+}
+
+export interface PipelineResult {
+  durationSec: number;
+  /** Present unless separation was skipped. */
+  stems?: Stems;
+  /** The model's notes before post-processing. */
+  transcription: Transcription;
+  score: Score;
+  midi: Uint8Array;
+  models: { separator?: ModelInfo; transcriber: ModelInfo };
+  timings: StageTiming[];
+  warnings: string[];
+}
+
+export async function runPipeline(
+  input: { bytes: Uint8Array; fileName: string },
+  options: PipelineOptions,
+  hooks: PipelineHooks = {},
+): Promise<PipelineResult> {
+  const timings: StageTiming[] = [];
+  const timed = async <T>(stage: PipelineStage, work: () => Promise<T> | T): Promise<T> => {
+    hooks.onStageStart?.(stage);
+    const startMs = performance.now();
+    const result = await work();
+    const elapsedSec = (performance.now() - startMs) / 1000;
+    timings.push({ stage, elapsedSec });
+    hooks.onStageEnd?.(stage, elapsedSec);
+    return result;
+  };
+  const progressFor = (stage: PipelineStage) => (f: number) => hooks.onStageProgress?.(stage, f);
+
+  const decoded = await timed('decode', () => decodeStage(input.bytes, input.fileName, options.limits));
+
+  let stems: Stems | undefined;
+  let separatorInfo: ModelInfo | undefined;
+  if (options.separator !== 'none') {
+    const separated = await timed('separate', () =>
+      separateStage(decoded.audio, options.separator, { onProgress: progressFor('separate') }),
+    );
+    stems = separated.stems;
+    separatorInfo = separated.model;
+  }
+
+  // Piano lives in the "other" stem of a four-stem separator.
+  const pianoSource = stems ? stems.other : decoded.audio;
+  const transcribed = await timed('transcribe', () =>
+    transcribeStage(pianoSource, options.transcriber, { onProgress: progressFor('transcribe') }),
+  );
+
+  const post = await timed('postprocess', () =>
+    postprocessStage(transcribed.transcription, options.postprocess, options.trackName),
+  );
+
+  return {
+    durationSec: decoded.durationSec,
+    stems,
+    transcription: transcribed.transcription,
+    score: post.score,
+    midi: post.midi,
+    models: { separator: separatorInfo, transcriber: transcribed.model },
+    timings,
+    warnings: decoded.warnings,
+  };
+}
