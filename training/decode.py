@@ -1,0 +1,72 @@
+"""Posteriors -> notes. Mirrors decodeNotes() in src/transcription/piano.ts line for line (the TS
+test checks both give the same notes on a fixture)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .config import MIN_MIDI
+
+ONSET_THRESHOLD = 0.5
+FRAME_THRESHOLD = 0.5
+OFFSET_THRESHOLD = 0.5
+
+
+def decode_notes(onset: np.ndarray, offset: np.ndarray, frame: np.ndarray, velocity: np.ndarray, frame_sec: float,
+                 onset_threshold: float = ONSET_THRESHOLD, frame_threshold: float = FRAME_THRESHOLD,
+                 offset_threshold: float = OFFSET_THRESHOLD) -> np.ndarray:
+    """[T, 88] posteriors -> notes [n, 5] (onsetSec, offsetSec, pitchMidi, velocity 1..127, confidence).
+
+    A note starts at the peak frame of each run of onset frames above threshold (refined to sub-frame
+    time by a parabola through the peak and its neighbours). It lasts while the frame posterior stays
+    above threshold, and ends early at a confident offset or at the next onset run of the key."""
+    n_frames, n_keys = onset.shape
+    rows = []
+    for k in range(n_keys):
+        on = onset[:, k] >= onset_threshold
+        t = 0
+        while t < n_frames:
+            if not on[t]:
+                t += 1
+                continue
+            run_end = t
+            while run_end + 1 < n_frames and on[run_end + 1]:
+                run_end += 1
+            peak = t + int(np.argmax(onset[t:run_end + 1, k]))
+            delta = 0.0
+            if 0 < peak < n_frames - 1:
+                a, b, c = float(onset[peak - 1, k]), float(onset[peak, k]), float(onset[peak + 1, k])
+                den = a - 2 * b + c
+                if den < 0:
+                    delta = float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
+            end = run_end + 1  # exclusive
+            while end < n_frames and not on[end] and frame[end, k] >= frame_threshold:
+                if offset[end, k] >= offset_threshold:
+                    break
+                end += 1
+            onset_sec = (peak + delta) * frame_sec
+            offset_sec = max(end * frame_sec, onset_sec + frame_sec)
+            vel = float(np.mean(velocity[t:run_end + 1, k]))
+            rows.append((onset_sec, offset_sec, k + MIN_MIDI, int(np.clip(round(vel * 127), 1, 127)),
+                         float(onset[peak, k])))
+            t = run_end + 1
+    out = np.array(rows, dtype=np.float64).reshape(-1, 5)
+    return out[np.lexsort((out[:, 2], out[:, 0]))]
+
+
+def decode_frames(frame: np.ndarray, frame_sec: float, threshold: float = 0.5) -> np.ndarray:
+    """The seed baseline's decoding: every run of active frames is a note."""
+    rows = []
+    act = frame >= threshold
+    for k in range(frame.shape[1]):
+        t = 0
+        while t < len(act):
+            if act[t, k]:
+                e = t
+                while e + 1 < len(act) and act[e + 1, k]:
+                    e += 1
+                rows.append((t * frame_sec, (e + 1) * frame_sec, k + MIN_MIDI, 64, float(frame[t:e + 1, k].mean())))
+                t = e + 1
+            else:
+                t += 1
+    out = np.array(rows, dtype=np.float64).reshape(-1, 5)
+    return out[np.lexsort((out[:, 2], out[:, 0]))]

@@ -1,0 +1,126 @@
+"""Renders the training and validation sets from MIDI with the sample banks.
+
+    python -m training.render                 # CPU-small set (~4 h of audio, a few minutes)
+    python -m training.render --asap 4000 --procedural 1000   # GPU-full set
+
+Train: ASAP performances (../shared/data/midi/asap, excluding held-out works) and procedural
+material, each excerpt rendered with a random training timbre (FluidR3, TimGM6mb, Salamander) and a
+random detune of up to +-15 cents. Validation: held-out ASAP works and procedural material, rendered
+with the held-out MuseScore "Splendid Grand". Leak: other instruments (strings, choir, organ, guitar,
+bass, sax) playing procedural material, mixed into training audio at low level by the augmenter.
+
+Output: training/data/segments/{train,val,leak}.npz with 16-bit audio end to end, per-segment
+offsets and the pedal-extended note list (segment, onsetSec, offsetSec, pitch, velocity).
+Never renders piano-midi.de pieces (reserved for evaluation) and never reads MAPS.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .bank import load_bank
+from .config import DATA_DIR, SAMPLE_RATE_HZ, SHARED_DATA
+from .midi_data import excerpt, extend_by_pedal, load_midi, procedural
+from .synth import Sampler
+
+SEGMENT_DIR = DATA_DIR / 'segments'
+TRAIN_BANKS = ['fluidr3', 'timgm6mb', 'salamander']
+VAL_BANKS = ['musescore']
+
+
+def is_val_work(midi_path: Path) -> bool:
+    """About 5% of ASAP works (all their performances) are held out for validation."""
+    work = str(midi_path.parent.relative_to(SHARED_DATA / 'midi' / 'asap'))
+    return int(hashlib.sha1(work.encode()).hexdigest(), 16) % 20 == 0
+
+
+def _save(name: str, segments: list[tuple[np.ndarray, np.ndarray, str]]) -> None:
+    SEGMENT_DIR.mkdir(parents=True, exist_ok=True)
+    audio, offsets, notes, sources = [], [0], [], []
+    for i, (a, n, src) in enumerate(segments):
+        peak = float(np.abs(a).max()) or 1.0
+        audio.append(np.round(a / peak * 0.5 * 32767).astype(np.int16))  # level is re-drawn by augmentation
+        offsets.append(offsets[-1] + len(a))
+        notes.append(np.c_[np.full(len(n), i, np.float32), n])
+        sources.append(src)
+    np.savez(SEGMENT_DIR / f'{name}.npz', audio=np.concatenate(audio), offsets=np.array(offsets, np.int64),
+             notes=np.concatenate(notes).astype(np.float32), sources=np.array(sources))
+    hours = offsets[-1] / SAMPLE_RATE_HZ / 3600
+    print(f'{name}: {len(segments)} segments, {hours:.2f} h, {sum(len(n) for _, n, _ in segments)} notes', flush=True)
+
+
+def render_split(files: list[Path], n_asap: int, n_proc: int, banks: list[str], seg_sec: float,
+                 rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    samplers = {b: Sampler(load_bank(b)) for b in banks}
+    out = []
+    order = rng.permutation(len(files))
+    cache: dict[int, np.ndarray] = {}
+    i = 0
+    while len(out) < n_asap and len(files) > 0:
+        fi = int(order[i % len(order)])
+        i += 1
+        if fi not in cache:
+            notes, spans = load_midi(str(files[fi]))
+            cache[fi] = extend_by_pedal(notes, spans)
+        notes = cache[fi]
+        if len(notes) == 0:
+            continue
+        end = float(notes[:, 0].max())
+        start = float(rng.uniform(0, max(0.0, end - seg_sec)))
+        ex = excerpt(notes, start, seg_sec)
+        if len(ex) < 5:
+            continue
+        bank = banks[int(rng.integers(len(banks)))]
+        audio = samplers[bank].render(ex, seg_sec, rng, detune_cents=rng.uniform(-15, 15))
+        out.append((audio, ex, f'{files[fi].relative_to(SHARED_DATA)}@{start:.1f}:{bank}'))
+    for _ in range(n_proc):
+        ex = procedural(rng, seg_sec)
+        bank = banks[int(rng.integers(len(banks)))]
+        audio = samplers[bank].render(ex, seg_sec, rng, detune_cents=rng.uniform(-15, 15))
+        out.append((audio, ex, f'procedural:{bank}'))
+    return out
+
+
+def render_leak(n: int, seg_sec: float, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    bank = load_bank('other')
+    sampler = Sampler(bank)
+    out = []
+    for _ in range(n):
+        inst = int(rng.integers(len(bank['instruments'])))
+        ex = procedural(rng, seg_sec)
+        ex = ex[(ex[:, 2] >= 28) & (ex[:, 2] <= 96)]
+        out.append((sampler.render(ex, seg_sec, rng, instrument=inst), ex, f"leak:{bank['instruments'][inst]}"))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--asap', type=int, default=600, help='training excerpts from ASAP')
+    ap.add_argument('--procedural', type=int, default=200, help='procedural training excerpts')
+    ap.add_argument('--val', type=int, default=40, help='validation excerpts (3/4 ASAP, 1/4 procedural)')
+    ap.add_argument('--leak', type=int, default=60, help='other-instrument excerpts for augmentation')
+    ap.add_argument('--segment-sec', type=float, default=20.0)
+    ap.add_argument('--seed', type=int, default=1234)
+    args = ap.parse_args()
+    asap = SHARED_DATA / 'midi' / 'asap'
+    if not asap.is_dir():
+        raise SystemExit(f'ASAP MIDI not found at {asap}')
+    files = sorted(asap.rglob('*.mid'))
+    train_files = [f for f in files if not is_val_work(f)]
+    val_files = [f for f in files if is_val_work(f)]
+    print(f'ASAP: {len(train_files)} training files, {len(val_files)} held-out files', flush=True)
+    t0 = time.time()
+    rng = np.random.default_rng(args.seed)
+    n_val_asap = args.val * 3 // 4
+    _save('val', render_split(val_files, n_val_asap, args.val - n_val_asap, VAL_BANKS, args.segment_sec, rng))
+    _save('leak', render_leak(args.leak, args.segment_sec, rng))
+    _save('train', render_split(train_files, args.asap, args.procedural, TRAIN_BANKS, args.segment_sec, rng))
+    print(f'rendered in {time.time() - t0:.0f} s')
+
+
+if __name__ == '__main__':
+    main()

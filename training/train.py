@@ -1,0 +1,192 @@
+"""Trains ours (small / full) or the seed baseline on the rendered segments; resumable.
+
+    python -m training.train --config small [--minutes 90] [--threads 1]
+    python -m training.train --config full --device cuda        # GPU machine
+    python -m training.train --config seed [--minutes 15]        # the 2020 baseline on the same data
+
+Checkpoints: training/runs/<config>/last.pt (every N steps and at the end; rerunning the same
+command resumes from it) and best.pt (best validation note F1). Log: training/runs/<config>/log.tsv.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from math import gcd
+
+import mir_eval
+import numpy as np
+import torch
+from scipy.signal import resample_poly
+
+from .config import (CONFIGS, HOP_SAMPLES, N_FFT, RUNS_DIR, SAMPLE_RATE_HZ, SEED_HOP_SAMPLES, SEED_N_FFT,
+                     SEED_N_MELS, SEED_SAMPLE_RATE_HZ, ModelConfig)
+from .data import Augmenter, Segments, batch, eq_tilt, labels
+from .decode import decode_frames, decode_notes
+from .features import LogMel
+from .model import PianoTranscriber, SeedBaseline
+
+SEED_CFG = ModelConfig('seed', (0, 0, 0), 500, 0, 8.0, 16, 1e-3, 200_000, 500)
+
+
+def to_seed_rate(audio: np.ndarray) -> np.ndarray:
+    g = gcd(SEED_SAMPLE_RATE_HZ, SAMPLE_RATE_HZ)
+    return resample_poly(audio, SEED_SAMPLE_RATE_HZ // g, SAMPLE_RATE_HZ // g, axis=-1).astype(np.float32)
+
+
+class Setup:
+    """What differs between ours and the seed: model, front end, frame rate."""
+
+    def __init__(self, name: str, device: torch.device):
+        self.name = name
+        self.seed = name == 'seed'
+        self.cfg = SEED_CFG if self.seed else CONFIGS[name]
+        if self.seed:
+            self.model: torch.nn.Module = SeedBaseline()
+            self.sr, self.hop, self.n_fft = SEED_SAMPLE_RATE_HZ, SEED_HOP_SAMPLES, SEED_N_FFT
+            self.mel = LogMel(self.sr, self.hop, self.n_fft, SEED_N_MELS)
+        else:
+            self.model = PianoTranscriber(self.cfg)
+            self.sr, self.hop, self.n_fft = SAMPLE_RATE_HZ, HOP_SAMPLES, N_FFT
+            self.mel = LogMel()
+        self.model.to(device)
+        self.mel.to(device)
+        self.device = device
+
+    def features(self, audio16k: np.ndarray, rng: np.random.Generator | None) -> torch.Tensor:
+        a = to_seed_rate(audio16k) if self.seed else audio16k
+        x = torch.from_numpy(np.ascontiguousarray(a)).to(self.device)
+        mag = self.mel.magnitude(x)
+        if rng is not None:
+            mag = eq_tilt(mag.cpu(), rng, self.sr, self.n_fft).to(self.device)
+        return self.mel.from_magnitude(mag)
+
+    def frame_sec(self) -> float:
+        return self.hop / self.sr
+
+
+def loss_fn(setup: Setup, out: dict[str, torch.Tensor], lab: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    losses = {'frame': bce(out['frame'], lab['frame'])}
+    if not setup.seed:
+        losses['onset'] = bce(out['onset'], lab['onset'])
+        losses['offset'] = bce(out['offset'], lab['offset'])
+        w = lab['onset']
+        losses['velocity'] = (w * (out['velocity'] - lab['velocity']) ** 2).sum() / w.sum().clamp(min=1)
+    return losses
+
+
+@torch.no_grad()
+def validate(setup: Setup, val: Segments, n_segments: int = 12) -> dict[str, float]:
+    setup.model.eval()
+    scores = []
+    for i in range(min(n_segments, len(val))):
+        audio, notes = val.get(i)
+        mel = setup.features(audio[None], None)
+        out = setup.model(mel)
+        fr = torch.sigmoid(out['frame'])[0].cpu().numpy()
+        if setup.seed:
+            est = decode_frames(fr, setup.frame_sec())
+        else:
+            est = decode_notes(torch.sigmoid(out['onset'])[0].cpu().numpy(), torch.sigmoid(out['offset'])[0].cpu().numpy(),
+                               fr, out['velocity'][0].cpu().numpy(), setup.frame_sec())
+        scores.append(note_scores(notes, est))
+    setup.model.train()
+    return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+
+
+def note_scores(ref: np.ndarray, est: np.ndarray) -> dict[str, float]:
+    """mir_eval note P/R/F1 (50 ms onsets), and F1 with offsets (ratio 0.2, min 50 ms)."""
+    def hz(p):
+        return 440.0 * 2.0 ** ((np.asarray(p, np.float64) - 69) / 12)
+    ri, rp = ref[:, :2].astype(np.float64), hz(ref[:, 2])
+    ei, ep = est[:, :2].astype(np.float64), hz(est[:, 2])
+    if len(ei) == 0:
+        return {'p': 0.0, 'r': 0.0, 'f1': 0.0, 'f1_off': 0.0}
+    p, r, f, _ = mir_eval.transcription.precision_recall_f1_overlap(ri, rp, ei, ep, offset_ratio=None)
+    _, _, fo, _ = mir_eval.transcription.precision_recall_f1_overlap(ri, rp, ei, ep)
+    return {'p': p, 'r': r, 'f1': f, 'f1_off': fo}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--config', default='small', choices=[*CONFIGS, 'seed'])
+    ap.add_argument('--minutes', type=float, default=math.inf, help='stop (with a checkpoint) after this long')
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--device', default='cpu')
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--validate-every', type=int, default=0, help='steps (default: the checkpoint interval)')
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    device = torch.device(args.device)
+    setup = Setup(args.config, device)
+    cfg = setup.cfg
+    run_dir = RUNS_DIR / args.config
+    run_dir.mkdir(parents=True, exist_ok=True)
+    opt = torch.optim.Adam(setup.model.parameters(), lr=cfg.learning_rate)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2000, gamma=0.9)
+    rng = np.random.default_rng(args.seed)
+    step, best = 0, -1.0
+    last = run_dir / 'last.pt'
+    if last.exists():
+        ck = torch.load(last, map_location=device, weights_only=False)
+        setup.model.load_state_dict(ck['model'])
+        opt.load_state_dict(ck['opt'])
+        sched.load_state_dict(ck['sched'])
+        step, best = ck['step'], ck['best']
+        rng.bit_generator.state = ck['rng']
+        torch.set_rng_state(ck['torch_rng'])
+        print(f'resumed from step {step}', flush=True)
+    train, val, leak = Segments('train'), Segments('val'), Segments('leak')
+    aug = Augmenter(leak, rng)
+    seg_samples = int(cfg.segment_sec * SAMPLE_RATE_HZ) // HOP_SAMPLES * HOP_SAMPLES
+    n_params = sum(p.numel() for p in setup.model.parameters())
+    print(f'{args.config}: {n_params} parameters, {train.audio.size / SAMPLE_RATE_HZ / 3600:.2f} h training audio', flush=True)
+    log = open(run_dir / 'log.tsv', 'a')
+    every = args.validate_every or cfg.checkpoint_every
+    t_start = time.time()
+    t_last, running = time.time(), {}
+
+    def save(path):
+        torch.save({'model': setup.model.state_dict(), 'opt': opt.state_dict(), 'sched': sched.state_dict(),
+                    'step': step, 'best': best, 'rng': rng.bit_generator.state, 'torch_rng': torch.get_rng_state(),
+                    'config': cfg.to_dict()}, path)
+
+    setup.model.train()
+    while step < cfg.steps and (time.time() - t_start) / 60 < args.minutes:
+        audio, notes = batch(train, aug, rng, cfg.batch_size, seg_samples)
+        mel = setup.features(audio, rng)
+        n_frames = mel.shape[1]
+        labs = [labels(n, n_frames, setup.hop, setup.sr) for n in notes]
+        lab = {k: torch.from_numpy(np.stack([l[k] for l in labs])).to(device) for k in labs[0]}
+        out = setup.model(mel)
+        losses = loss_fn(setup, out, lab)
+        loss = sum(losses.values())
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(setup.model.parameters(), 3.0)
+        opt.step()
+        sched.step()
+        step += 1
+        for k, v in losses.items():
+            running[k] = running.get(k, 0.0) + float(v.detach())
+        if step % every == 0:
+            sec_per_step = (time.time() - t_last) / every
+            v = validate(setup, val)
+            msg = ' '.join(f'{k}={running[k] / every:.4f}' for k in running)
+            print(f'step {step} {sec_per_step:.2f}s/step {msg} val_p={v["p"]:.3f} val_r={v["r"]:.3f} '
+                  f'val_f1={v["f1"]:.3f} val_f1_off={v["f1_off"]:.3f}', flush=True)
+            log.write(f'{step}\t{sec_per_step:.3f}\t{msg}\t{v["p"]:.4f}\t{v["r"]:.4f}\t{v["f1"]:.4f}\t{v["f1_off"]:.4f}\n')
+            log.flush()
+            if v['f1'] > best:
+                best = v['f1']
+                save(run_dir / 'best.pt')
+            save(last)
+            running, t_last = {}, time.time()
+    save(last)
+    print(f'stopped at step {step}; best val note F1 {best:.3f}', flush=True)
+
+
+if __name__ == '__main__':
+    main()
