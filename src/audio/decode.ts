@@ -43,7 +43,7 @@ export interface DecodeOptions {
 }
 
 type Checked =
-  | { probe: AudioProbe; format: 'wav'; wav: WavInfo }
+  | { probe: AudioProbe; format: 'wav'; wav: WavInfo; offset: number }
   | { probe: AudioProbe; format: 'flac'; flac: FlacInfo; offset: number }
   | { probe: AudioProbe; format: 'mp3'; mpeg: MpegWalk; offset: number }
   | { probe: AudioProbe; format: 'ogg-vorbis'; ogg: OggWalk };
@@ -60,7 +60,7 @@ export async function decodeAudio(bytes: Uint8Array, opts?: DecodeOptions): Prom
   let audio: AudioData;
   switch (c.format) {
     case 'wav':
-      audio = decodeWavSamples(bytes, c.wav);
+      audio = decodeWavSamples(bytes.subarray(c.offset), c.wav);
       break;
     case 'flac':
       audio = await decodeFlac(bytes.subarray(c.offset), c.flac, fileName);
@@ -112,14 +112,14 @@ function check(bytes: Uint8Array, fileName: string, limits: InputLimits): Checke
       c = checkOgg(bytes, fileName);
       break;
     case 'wav': {
-      const wav = parseWav(bytes, fileName);
+      const wav = parseWav(bytes.subarray(s.offset), fileName);
       const probe: AudioProbe = {
         format: 'wav',
         sampleRateHz: wav.sampleRateHz,
         numChannels: wav.numChannels,
         durationSec: wav.numFrames / wav.sampleRateHz,
       };
-      c = { probe, format: 'wav', wav };
+      c = { probe, format: 'wav', wav, offset: s.offset };
       break;
     }
     case 'flac':
@@ -213,20 +213,38 @@ async function decodeFlac(bytes: Uint8Array, info: FlacInfo, fileName: string): 
   if (info.totalSamples > 0 && r.samplesDecoded < info.totalSamples) {
     throw truncated(fileName, 'FLAC', promisedSec, presentSec);
   }
-  return { sampleRateHz: info.sampleRateHz, channels: trimTo(r.channelData, r.samplesDecoded) };
+  const channels = trimTo(r.channelData, r.samplesDecoded);
+  // libFLAC's wasm wrapper scales by 2^(bits-1) - 1; rescale to 2^(bits-1) like WAV and the rest
+  // of the world, so a FLAC and the WAV it came from decode to identical samples. Float32 holds
+  // every integer sample of up to 24 bits, so rounding recovers them exactly.
+  if (info.bitsPerSample <= 24) {
+    const full = 2 ** (info.bitsPerSample - 1);
+    const scaledBy = full - 1;
+    for (const ch of channels) for (let i = 0; i < ch.length; i++) ch[i] = Math.round(ch[i] * scaledBy) / full;
+  }
+  return { sampleRateHz: info.sampleRateHz, channels };
 }
 
 async function decodeMp3(bytes: Uint8Array, walk: MpegWalk, fileName: string): Promise<AudioData> {
   const decoder = new MPEGDecoder();
   let r: Decoded;
+  // mpg123-decoder logs stream errors with console.error; keep them out of the user's terminal
+  // (the one-line InputError says what matters). decode() is synchronous, so nothing else runs
+  // while the logger is swapped.
+  const logError = console.error;
+  const logged: unknown[] = [];
   try {
     await decoder.ready;
+    console.error = (...args: unknown[]): void => void logged.push(args);
     r = decoder.decode(bytes);
   } finally {
+    console.error = logError;
     decoder.free();
   }
   if (r.samplesDecoded === 0 && walk.numFrames > 0) throw truncated(fileName, 'MP3');
-  return { sampleRateHz: r.sampleRate, channels: trimTo(r.channelData, r.samplesDecoded) };
+  // The decoder always returns two channels; a mono stream is duplicated, so keep one.
+  const channels = trimTo(r.channelData, r.samplesDecoded).slice(0, walk.first.numChannels);
+  return { sampleRateHz: r.sampleRate, channels };
 }
 
 async function decodeVorbis(bytes: Uint8Array, walk: OggWalk, fileName: string): Promise<AudioData> {

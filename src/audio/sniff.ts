@@ -6,7 +6,7 @@ import { findMpegStart, parseMpegHeader } from './mpeg.js';
 import { oggCodecOf, type OggCodec } from './ogg.js';
 
 export type Sniffed =
-  | { kind: 'wav' }
+  | { kind: 'wav'; offset: number }
   | { kind: 'flac'; offset: number }
   | { kind: 'mp3'; offset: number }
   | { kind: 'ogg'; codec: OggCodec }
@@ -48,10 +48,10 @@ export function sniff(b: Uint8Array): Sniffed {
   const m4 = text(b, at, 4);
   if (m4 === 'RIFF' || m4 === 'RF64') {
     const form = text(b, at + 8, 4);
-    if (form === 'WAVE') return { kind: 'wav' };
+    if (form === 'WAVE') return { kind: 'wav', offset: at };
     if (form === 'AVI ') return { kind: 'unsupported', what: 'an AVI video file' };
     if (form === 'WEBP') return { kind: 'not-audio', looksLike: 'a WebP image' };
-    if (form === '') return { kind: 'wav' }; // cut inside the header: let the WAV reader say so
+    if (form === '') return { kind: 'wav', offset: at }; // cut inside the header: let the WAV reader say so
     return { kind: 'not-audio', looksLike: `a RIFF ${form.trim()} file` };
   }
   if (m4 === 'fLaC') return { kind: 'flac', offset: at };

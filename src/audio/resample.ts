@@ -1,0 +1,179 @@
+/**
+ * Band-limited sample-rate conversion: Kaiser-windowed sinc, evaluated as a polyphase filter bank
+ * for the exact rational ratio to/from = L/M (e.g. 44100 -> 16000 is 160/441).
+ *
+ * Design (with f_low = the lower of the two rates):
+ * - passband edge 0.45 f_low (90% of the lower Nyquist: 9.92 kHz for 22.05 kHz output),
+ *   stopband edge 0.5 f_low (the lower Nyquist itself, so nothing above the new Nyquist aliases),
+ *   -6 dB cutoff halfway between;
+ * - Kaiser window with beta = 0.1102 (A - 8.7) for A = 100 dB stop-band attenuation; the window
+ *   method's passband ripple equals the stop-band ripple (1e-5), i.e. about 100 dB passband SNR;
+ * - length from Kaiser's formula N = (A - 7.95) / (14.36 df) + 1 = 129 taps at f_low, so 260 taps
+ *   per output sample for 44.1 -> 22.05 kHz, 358 for 44.1 -> 16 kHz, 142 for 48 -> 44.1 kHz.
+ * The filter is symmetric and centred (zero phase): output sample n sits exactly at input time
+ * n * from / to, with no delay; the signal is taken as zero outside its ends.
+ * Output length is ceil(length * to / from): every output instant inside the input's span.
+ * When L is too large for a table of exact phases (odd rate pairs), the kernel is tabulated finely
+ * and linearly interpolated (error below -110 dB).
+ *
+ * Measured by bench/resample.ts (passband SNR, stop-band attenuation, speed).
+ */
+import type { AudioData } from '../types.js';
+
+export interface ResampleDesign {
+  /** Stop-band attenuation, dB. */
+  attenuationDb: number;
+  /** Passband edge as a fraction of the lower Nyquist frequency. */
+  passbandFraction: number;
+}
+
+export const DEFAULT_RESAMPLE_DESIGN: ResampleDesign = { attenuationDb: 100, passbandFraction: 0.9 };
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Zeroth-order modified Bessel function of the first kind (power series). */
+function besselI0(x: number): number {
+  let sum = 1;
+  let term = 1;
+  const q = (x * x) / 4;
+  for (let k = 1; k < 200; k++) {
+    term *= q / (k * k);
+    sum += term;
+    if (term < sum * 1e-17) break;
+  }
+  return sum;
+}
+
+interface Kernel {
+  /** Half-width in input samples: h(d) = 0 for |d| >= halfWidth. */
+  halfWidth: number;
+  /** Continuous kernel, d in input samples. */
+  h: (d: number) => number;
+}
+
+function designKernel(fromHz: number, toHz: number, design: ResampleDesign): Kernel {
+  const lowHz = Math.min(fromHz, toHz);
+  const passHz = (design.passbandFraction * lowHz) / 2;
+  const stopHz = lowHz / 2;
+  const cutoffHz = (passHz + stopHz) / 2;
+  const a = design.attenuationDb;
+  const beta = a > 50 ? 0.1102 * (a - 8.7) : a >= 21 ? 0.5842 * (a - 21) ** 0.4 + 0.07886 * (a - 21) : 0;
+  const tapsAtLowRate = (a - 7.95) / (14.36 * ((stopHz - passHz) / lowHz)) + 1;
+  const halfWidth = ((tapsAtLowRate / 2) * fromHz) / lowHz;
+  const fc = cutoffHz / fromHz; // cycles per input sample
+  const i0Beta = besselI0(beta);
+  const h = (d: number): number => {
+    const r = d / halfWidth;
+    if (r <= -1 || r >= 1) return 0;
+    const x = 2 * fc * d;
+    const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+    return 2 * fc * sinc * (besselI0(beta * Math.sqrt(1 - r * r)) / i0Beta);
+  };
+  return { halfWidth, h };
+}
+
+/** Largest polyphase table (phases x taps) built exactly; beyond it the kernel is interpolated. */
+const MAX_TABLE_ENTRIES = 1 << 21;
+const INTERP_STEPS_PER_SAMPLE = 1024;
+
+/** Resamples one channel. Identity (a copy) when the rates are equal. */
+export function resample(
+  x: Float32Array,
+  fromHz: number,
+  toHz: number,
+  design: ResampleDesign = DEFAULT_RESAMPLE_DESIGN,
+): Float32Array {
+  if (!(fromHz > 0 && toHz > 0 && Number.isInteger(fromHz) && Number.isInteger(toHz))) {
+    throw new RangeError(`resample: rates must be positive integers (got ${fromHz} -> ${toHz})`);
+  }
+  if (fromHz === toHz) return x.slice();
+  const g = gcd(fromHz, toHz);
+  const L = toHz / g; // phases
+  const M = fromHz / g; // input step per output sample, in 1/L units
+  const outLength = Math.ceil((x.length * L) / M);
+  const kernel = designKernel(fromHz, toHz, design);
+  const halfK = Math.ceil(kernel.halfWidth);
+  const K = 2 * halfK;
+  // Zero padding so the inner loop needs no bounds tests: tap j of output n reads input
+  // i - halfK + 1 + j, where i = floor(n M / L).
+  const padFront = halfK - 1;
+  const xp = new Float32Array(x.length + padFront + halfK + 1);
+  xp.set(x, padFront);
+  const out = new Float32Array(outLength);
+  if (L * K <= MAX_TABLE_ENTRIES) {
+    const coeffs = new Float32Array(L * K);
+    for (let p = 0; p < L; p++) {
+      for (let j = 0; j < K; j++) coeffs[p * K + j] = kernel.h(p / L + halfK - 1 - j);
+    }
+    polyphase(xp, out, coeffs, K, L, M);
+  } else {
+    interpolated(xp, out, kernel, halfK, fromHz / toHz);
+  }
+  return out;
+}
+
+function polyphase(xp: Float32Array, out: Float32Array, coeffs: Float32Array, K: number, L: number, M: number): void {
+  const stepWhole = Math.floor(M / L);
+  const stepFrac = M % L;
+  let i = 0;
+  let p = 0;
+  const K4 = K - (K % 4);
+  for (let n = 0; n < out.length; n++) {
+    const row = p * K;
+    // Four accumulators let the CPU overlap the multiply-adds.
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let j = 0;
+    for (; j < K4; j += 4) {
+      a0 += xp[i + j] * coeffs[row + j];
+      a1 += xp[i + j + 1] * coeffs[row + j + 1];
+      a2 += xp[i + j + 2] * coeffs[row + j + 2];
+      a3 += xp[i + j + 3] * coeffs[row + j + 3];
+    }
+    for (; j < K; j++) a0 += xp[i + j] * coeffs[row + j];
+    out[n] = a0 + a1 + a2 + a3;
+    i += stepWhole;
+    p += stepFrac;
+    if (p >= L) {
+      p -= L;
+      i++;
+    }
+  }
+}
+
+function interpolated(xp: Float32Array, out: Float32Array, kernel: Kernel, halfK: number, step: number): void {
+  const S = INTERP_STEPS_PER_SAMPLE;
+  // table[s] = h(halfK - s / S), s = 0 .. 2 halfK S
+  const table = new Float32Array(2 * halfK * S + 2);
+  for (let s = 0; s < table.length; s++) table[s] = kernel.h(halfK - s / S);
+  const K = 2 * halfK;
+  for (let n = 0; n < out.length; n++) {
+    const t = n * step;
+    const i = Math.floor(t);
+    const frac = t - i;
+    // tap j: d = frac + halfK - 1 - j, table position (halfK - d) S = (1 - frac + j) S
+    const pos0 = (1 - frac) * S;
+    let acc = 0;
+    for (let j = 0; j < K; j++) {
+      const pos = pos0 + j * S;
+      const s = Math.floor(pos);
+      const w = pos - s;
+      acc += xp[i + j] * (table[s] + w * (table[s + 1] - table[s]));
+    }
+    out[n] = acc;
+  }
+}
+
+/** Resamples every channel; returns the input itself when the rate already matches. */
+export function resampleAudio(audio: AudioData, toHz: number): AudioData {
+  if (audio.sampleRateHz === toHz) return audio;
+  return {
+    sampleRateHz: toHz,
+    channels: audio.channels.map((ch) => resample(ch, audio.sampleRateHz, toHz)),
+  };
+}
