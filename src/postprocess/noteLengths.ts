@@ -1,0 +1,138 @@
+/**
+ * Step 3: note lengths. Frame-based transcribers end notes early (the decaying piano partials fall
+ * under the threshold) and split one held note into fragments; this step repairs both and can
+ * extend notes to the next onset (legato) or through the sustain pedal.
+ *
+ * Order: merge fragments, then pedal, legato, minimum duration, and last a clamp so that a note
+ * never overlaps the next note of the same pitch (MIDI cannot represent that overlap).
+ */
+import type { Note, PedalSpan } from '../types.js';
+
+export interface NoteLengthOptions {
+  /** Same-pitch notes separated by at most this gap (and not re-struck louder) merge; 0 = off. */
+  mergeGapSec: number;
+  /** Notes shorter than this are lengthened to it (without overlapping their pitch's next note). */
+  minDurationSec: number;
+  /** Extend each note to the next onset (any pitch) when the gap is at most `legatoMaxGapSec`. */
+  legato: boolean;
+  legatoMaxGapSec: number;
+  /** Hold notes released under the sustain pedal until the pedal is lifted. */
+  pedal: boolean;
+}
+
+export const DEFAULT_NOTE_LENGTHS: NoteLengthOptions = {
+  mergeGapSec: 0.02,
+  minDurationSec: 0.06,
+  legato: false,
+  legatoMaxGapSec: 1,
+  pedal: true,
+};
+
+const byOnset = (a: Note, b: Note): number => a.onsetSec - b.onsetSec || a.pitchMidi - b.pitchMidi;
+
+/** Groups note indices by pitch, each group sorted by onset. */
+function byPitch(notes: readonly Note[]): Map<number, Note[]> {
+  const groups = new Map<number, Note[]>();
+  for (const n of notes) {
+    const g = groups.get(n.pitchMidi);
+    if (g) g.push(n);
+    else groups.set(n.pitchMidi, [n]);
+  }
+  for (const g of groups.values()) g.sort(byOnset);
+  return groups;
+}
+
+/**
+ * Merges fragments of one held note: the next note of the same pitch starting within `gapSec`
+ * of the previous one's offset continues it (a re-strike is louder than the tail it follows, so
+ * a fragment at least 10 velocity steps louder is kept as a new note).
+ */
+export function mergeFragments(notes: readonly Note[], gapSec: number): Note[] {
+  const out: Note[] = [];
+  for (const group of byPitch(notes).values()) {
+    let current: Note | undefined;
+    for (const n of group) {
+      if (current && n.onsetSec - current.offsetSec <= gapSec && n.velocity < current.velocity + 10) {
+        current.offsetSec = Math.max(current.offsetSec, n.offsetSec);
+        current.confidence = Math.max(current.confidence, n.confidence);
+      } else {
+        if (current) out.push(current);
+        current = { ...n };
+      }
+    }
+    if (current) out.push(current);
+  }
+  return out.sort(byOnset);
+}
+
+/** Next onset of the same pitch after each note (Infinity for the last), aligned with `notes`. */
+function nextSamePitchOnset(notes: readonly Note[]): number[] {
+  const next = new Array<number>(notes.length).fill(Infinity);
+  const order = notes.map((_, i) => i).sort((a, b) => byOnset(notes[a], notes[b]));
+  const lastByPitch = new Map<number, number>();
+  for (const i of order) {
+    const prev = lastByPitch.get(notes[i].pitchMidi);
+    if (prev !== undefined) next[prev] = notes[i].onsetSec;
+    lastByPitch.set(notes[i].pitchMidi, i);
+  }
+  return next;
+}
+
+/** Notes whose key is released while the pedal is down sound until the pedal comes up. */
+export function applySustainPedal(notes: readonly Note[], pedal: readonly PedalSpan[]): Note[] {
+  if (pedal.length === 0) return notes.map((n) => ({ ...n }));
+  const spans = [...pedal].sort((a, b) => a.onsetSec - b.onsetSec);
+  const next = nextSamePitchOnset(notes);
+  return notes.map((n, i) => {
+    const span = spans.find((p) => p.onsetSec <= n.offsetSec && n.offsetSec < p.offsetSec);
+    if (!span) return { ...n };
+    return { ...n, offsetSec: Math.max(n.offsetSec, Math.min(span.offsetSec, next[i])) };
+  });
+}
+
+/** Extends each note to the next later onset (any pitch) if the gap is at most `maxGapSec`. */
+export function applyLegato(notes: readonly Note[], maxGapSec: number): Note[] {
+  const onsets = [...new Set(notes.map((n) => n.onsetSec))].sort((a, b) => a - b);
+  const next = nextSamePitchOnset(notes);
+  return notes.map((n, i) => {
+    // First onset strictly after this note's onset (binary search).
+    let lo = 0;
+    let hi = onsets.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (onsets[mid] <= n.onsetSec) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo >= onsets.length) return { ...n };
+    const target = Math.min(onsets[lo], next[i]);
+    if (target > n.offsetSec && target - n.offsetSec <= maxGapSec) return { ...n, offsetSec: target };
+    return { ...n };
+  });
+}
+
+/** Lengthens notes shorter than `minSec`, never past the next onset of the same pitch. */
+export function applyMinimumDuration(notes: readonly Note[], minSec: number): Note[] {
+  const next = nextSamePitchOnset(notes);
+  return notes.map((n, i) => {
+    if (n.offsetSec - n.onsetSec >= minSec) return { ...n };
+    return { ...n, offsetSec: Math.max(n.offsetSec, Math.min(n.onsetSec + minSec, next[i])) };
+  });
+}
+
+/** Ends each note no later than the next onset of its pitch (keeps at least 1 ms). */
+export function clampSamePitchOverlaps(notes: readonly Note[]): Note[] {
+  const next = nextSamePitchOnset(notes);
+  return notes.map((n, i) => ({ ...n, offsetSec: Math.max(n.onsetSec + 1e-3, Math.min(n.offsetSec, next[i])) }));
+}
+
+export function adjustNoteLengths(
+  notes: readonly Note[],
+  pedal: readonly PedalSpan[] | undefined,
+  options: NoteLengthOptions = DEFAULT_NOTE_LENGTHS,
+): Note[] {
+  let out = options.mergeGapSec > 0 ? mergeFragments(notes, options.mergeGapSec) : [...notes].sort(byOnset);
+  if (options.pedal && pedal && pedal.length > 0) out = applySustainPedal(out, pedal);
+  if (options.legato) out = applyLegato(out, options.legatoMaxGapSec);
+  if (options.minDurationSec > 0) out = applyMinimumDuration(out, options.minDurationSec);
+  return clampSamePitchOverlaps(out);
+}
