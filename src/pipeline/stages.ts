@@ -9,8 +9,8 @@ import { isSilent } from '../audio/level.js';
 import type { InputLimits } from '../audio/limits.js';
 import { encodeMidi } from '../midi/encode.js';
 import { postprocess, type PostprocessOptions } from '../postprocess/index.js';
-import { createSeparator, type SeparatorName } from '../separation/index.js';
-import { createTranscriber, type TranscriberName } from '../transcription/index.js';
+import { createSeparator, type SeparatorName, type SeparatorOptions } from '../separation/index.js';
+import { createTranscriber, type TranscriberName, type TranscriberOptions } from '../transcription/index.js';
 import type { AudioData, ModelInfo, Score, StageOptions, Stems, Transcription } from '../types.js';
 
 export interface DecodedInput {
@@ -41,8 +41,10 @@ export async function separateStage(
   audio: AudioData,
   separatorName: SeparatorName,
   options?: StageOptions,
+  /** Execution provider and threads (the cloud's GPU job asks for CUDA). */
+  separatorOptions?: SeparatorOptions,
 ): Promise<SeparationResult> {
-  const separator = await createSeparator(separatorName);
+  const separator = await createSeparator(separatorName, separatorOptions);
   try {
     const stems = await separator.separate(audio, options);
     return { stems, model: separator.info };
@@ -61,8 +63,9 @@ export async function transcribeStage(
   audio: AudioData,
   transcriberName: TranscriberName,
   options?: StageOptions,
+  transcriberOptions?: TranscriberOptions,
 ): Promise<TranscriptionResult> {
-  const transcriber = await createTranscriber(transcriberName);
+  const transcriber = await createTranscriber(transcriberName, transcriberOptions);
   try {
     const transcription = await transcriber.transcribe(downmixToMono(audio), options);
     return { transcription, model: transcriber.info };
