@@ -6,7 +6,9 @@
  * upstream, the audio is preceded by 15 frames of zeros, cut into windows whose first and last
  * 15 frames (30 overlapping frames) are dropped, and the kept frames are concatenated ("unwrapped")
  * into one posteriorgram for the whole file; notes are then decoded once over it (`notes.ts`),
- * so no note is split where windows meet.
+ * so no note is split where windows meet. (The network normalises each window on its own, so a
+ * held note's posterior can step at a seam; onset inference is told where the seams are so the
+ * step does not start a new note, see `SegmentContext`.)
  *
  * One deliberate difference: upstream advances windows by 43,844 - 30 * 256 = 36,164 samples,
  * which is not a whole number of frames, so its unwrapped frames slip 188 samples off the
@@ -24,7 +26,7 @@ import { resample } from '../audio/resample.js';
 import { ModelError } from '../errors.js';
 import { modelPath } from '../models/paths.js';
 import type { AudioData, ModelInfo, Note, StageOptions, Transcriber, Transcription } from '../types.js';
-import { decodeNotes, N_PITCHES, type NoteDecodeOptions } from './notes.js';
+import { decodeNotes, N_DIFF_FRAMES, N_PITCHES, type NoteDecodeOptions } from './notes.js';
 
 export const SAMPLE_RATE_HZ = 22050;
 export const FFT_HOP_SAMPLES = 256;
@@ -90,6 +92,11 @@ export interface Posteriorgrams {
   note: Float32Array;
   /** [shape=(nb_frames, 88)] */
   onset: Float32Array;
+  /**
+   * [shape=(nb_windows, 2, 88)]: window w's note posteriors for the 2 frames before its first
+   * kept frame (from its overlap region), for seam-aware onset inference (`SegmentContext`).
+   */
+  noteBefore: Float32Array;
 }
 
 export interface BasicPitchOptions {
@@ -172,6 +179,7 @@ export class BasicPitchTranscriber implements Transcriber {
     const nbWindows = windowCount(nbFrames);
     const note = new Float32Array(nbFrames * N_PITCHES);
     const onset = new Float32Array(nbFrames * N_PITCHES);
+    const noteBefore = new Float32Array(nbWindows * N_DIFF_FRAMES * N_PITCHES);
     const input = new Float32Array(this.#batchWindows * WINDOW_SAMPLES);
     for (let w0 = 0; w0 < nbWindows; w0 += this.#batchWindows) {
       const batch = Math.min(this.#batchWindows, nbWindows - w0);
@@ -186,18 +194,23 @@ export class BasicPitchTranscriber implements Transcriber {
         const src = (b * FRAMES_PER_WINDOW + HALF_OVERLAP_FRAMES) * N_PITCHES;
         note.set(noteOut.subarray(src, src + nKept * N_PITCHES), firstFrame * N_PITCHES);
         onset.set(onsetOut.subarray(src, src + nKept * N_PITCHES), firstFrame * N_PITCHES);
+        for (let n = 1; n <= N_DIFF_FRAMES; n++) {
+          const from = src - n * N_PITCHES;
+          noteBefore.set(noteOut.subarray(from, from + N_PITCHES), ((w0 + b) * N_DIFF_FRAMES + n - 1) * N_PITCHES);
+        }
       }
       for (const t of Object.values(out)) t.dispose();
       options?.onProgress?.(Math.min(1, (w0 + batch) / nbWindows));
     }
-    return { nbFrames, note, onset };
+    return { nbFrames, note, onset, noteBefore };
   }
 
   public async transcribe(audio: AudioData, options?: StageOptions): Promise<Transcription> {
     const mono = downmixToMono(audio).channels[0] ?? new Float32Array(0);
     const x = audio.sampleRateHz === SAMPLE_RATE_HZ ? mono : resample(mono, audio.sampleRateHz, SAMPLE_RATE_HZ);
-    const { nbFrames, note, onset } = await this.posteriorgrams(x, options);
-    const notes: Note[] = decodeNotes(note, onset, nbFrames, this.#decode).map((n) => ({
+    const { nbFrames, note, onset, noteBefore } = await this.posteriorgrams(x, options);
+    const segments = { segmentFrames: KEPT_FRAMES_PER_WINDOW, framesBefore: noteBefore };
+    const notes: Note[] = decodeNotes(note, onset, nbFrames, { segments, ...this.#decode }).map((n) => ({
       onsetSec: frameTimeSec(n.startFrame),
       offsetSec: frameTimeSec(n.endFrame),
       pitchMidi: n.pitchMidi,

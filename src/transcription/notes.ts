@@ -43,6 +43,31 @@ export interface NoteDecodeOptions {
   minFreqHz?: number;
   /** Zero out pitches at and above this frequency, Hz. */
   maxFreqHz?: number;
+  /**
+   * How the posteriorgram was assembled from network windows, so that onsets are not inferred
+   * from level jumps where windows meet (see `SegmentContext`).
+   */
+  segments?: SegmentContext;
+}
+
+/** Frames looked back on by `inferOnsets` (upstream's `n_diff`). */
+export const N_DIFF_FRAMES = 2;
+
+/**
+ * basic-pitch normalises its log-CQT per 2-second window, so the posteriors of one held note can
+ * step up or down where the kept frames of two windows meet (e.g. when the next window holds
+ * silence). Upstream's onset inference turns such a step into an onset, splitting the note at
+ * the seam. With this context, frame differences that reach back across a seam use the later
+ * window's own estimate of the earlier frames (from its overlap region) instead.
+ */
+export interface SegmentContext {
+  /** Segment `s` covers frames [s * segmentFrames, (s + 1) * segmentFrames). */
+  segmentFrames: number;
+  /**
+   * [shape=(nb_segments, N_DIFF_FRAMES, 88)]: entry `[s][n - 1]` is segment `s`'s window's
+   * posterior for frame `s * segmentFrames - n`. Segment 0's rows are not read.
+   */
+  framesBefore: Float32Array;
 }
 
 /** A decoded note in frames: `[startFrame, endFrame)`. */
@@ -84,19 +109,30 @@ export function constrainFrequency(onsets: Float32Array, frames: Float32Array, n
 /**
  * Onsets plus onsets inferred from rises in the frame posteriors (upstream `get_infered_onsets`):
  * `diff[t] = max(0, min_{n=1..nDiff} frames[t] - frames[t-n])` (zero for t < nDiff), rescaled to
- * the onsets' global maximum, then the elementwise max with the onsets.
+ * the onsets' global maximum, then the elementwise max with the onsets. With `segments`,
+ * differences across a window seam use the later window's own earlier frames.
  * @returns a new [shape=(nb_frames, 88)] array (float64, as numpy computes it).
  */
-export function inferOnsets(onsets: Float32Array, frames: Float32Array, nbFrames: number, nDiff = 2): Float64Array {
+export function inferOnsets(onsets: Float32Array, frames: Float32Array, nbFrames: number, segments?: SegmentContext): Float64Array {
+  const nDiff = N_DIFF_FRAMES;
   const diff = new Float64Array(frames.length);
   let diffMax = 0;
   let onsetMax = 0;
   for (let i = 0; i < onsets.length; i++) if (onsets[i] > onsetMax) onsetMax = onsets[i];
+  const segLen = segments?.segmentFrames ?? Infinity;
   for (let t = nDiff; t < nbFrames; t++) {
+    const seg = Math.floor(t / segLen);
+    const segStart = seg * segLen;
     for (let k = 0; k < N_PITCHES; k++) {
       const i = t * N_PITCHES + k;
       let d = Infinity;
-      for (let n = 1; n <= nDiff; n++) d = Math.min(d, frames[i] - frames[i - n * N_PITCHES]);
+      for (let n = 1; n <= nDiff; n++) {
+        const before =
+          segments && seg > 0 && t - n < segStart
+            ? segments.framesBefore[(seg * nDiff + (segStart - (t - n)) - 1) * N_PITCHES + k]
+            : frames[i - n * N_PITCHES];
+        d = Math.min(d, frames[i] - before);
+      }
       if (d > 0) {
         diff[i] = d;
         if (d > diffMax) diffMax = d;
@@ -168,7 +204,7 @@ export function decodeNotes(frames: Float32Array, onsets: Float32Array, nbFrames
   const framesC = Float32Array.from(frames);
   const onsetsC = Float32Array.from(onsets);
   constrainFrequency(onsetsC, framesC, nbFrames, options.minFreqHz, options.maxFreqHz);
-  const onsetsUsed = (options.inferOnsets ?? true) ? inferOnsets(onsetsC, framesC, nbFrames) : onsetsC;
+  const onsetsUsed = (options.inferOnsets ?? true) ? inferOnsets(onsetsC, framesC, nbFrames, options.segments) : onsetsC;
 
   const remaining = Float32Array.from(framesC);
 
