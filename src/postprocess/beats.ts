@@ -27,7 +27,7 @@ export interface BeatTrackerOptions {
 export const DEFAULT_BEAT_TRACKER: BeatTrackerOptions = {
   envelope: DEFAULT_ONSET_ENVELOPE,
   tempo: DEFAULT_TEMPO_CURVE,
-  tightness: 100,
+  tightness: 20,
   snapToOnsetSec: 0.04,
 };
 

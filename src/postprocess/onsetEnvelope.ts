@@ -28,9 +28,9 @@ export interface OnsetEnvelopeOptions {
 export const DEFAULT_ONSET_ENVELOPE: OnsetEnvelopeOptions = {
   frameRateHz: 100,
   spreadSec: 0.02,
-  durationWeight: 0,
-  bassWeight: 0,
-  compress: true,
+  durationWeight: 2,
+  bassWeight: 2,
+  compress: false,
 };
 
 /** Salience of one note onset: velocity matters, but soft notes still count. */

@@ -35,12 +35,12 @@ export const DEFAULT_TEMPO_CURVE: TempoCurveOptions = {
   minPeriodSec: 0.25,
   maxPeriodSec: 1.6,
   binsPerOctave: 24,
-  priorPeriodSec: 0.6,
+  priorPeriodSec: 0.45,
   priorWidthOctaves: 0.9,
   hopSec: 0.5,
   windowSigmaSec: 3,
   changeCostPerOctave2: 40,
-  combWeights: [1, 0.5, 0.33],
+  combWeights: [1, 0, 0],
 };
 
 export interface OnsetEvent {
