@@ -72,6 +72,14 @@ describe('htdemucs separator', () => {
     }
   });
 
+  it('returns empty stems for empty audio', async () => {
+    const stems = await sep.separate({ sampleRateHz: 48_000, channels: [new Float32Array(0), new Float32Array(0)] });
+    for (const name of STEM_NAMES) {
+      expect(stems[name].sampleRateHz).toBe(48_000);
+      expect(stems[name].channels.map((c) => c.length)).toEqual([0, 0]);
+    }
+  });
+
   describe.skipIf(!HAVE_MUSDB)('on real music (../shared/data/eval/musdb18-sample)', () => {
     it('separates 3 s of a real mix into four stems that sum to the mix and match the references', async () => {
       const mix = await excerpt('mixture');
