@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resample, resampleAudio } from '../../src/audio/resample.js';
+import { resample, resampleAudio, resampleEngine } from '../../src/audio/resample.js';
 import { sine, snrDb } from './fixtures.js';
 
 /** Resamples a 0.5-amplitude sine and compares with the ideal sine at the new rate, edges excluded. */
@@ -74,6 +74,25 @@ describe('resample: stop band (above the new Nyquist) is removed', () => {
     const edge = 441;
     expect(snrDb(y, ref, edge, y.length - edge)).toBeGreaterThan(80);
   });
+});
+
+describe('resample: the WebAssembly SIMD kernel and the JavaScript fallback agree', () => {
+  it('the SIMD kernel loads in this Node', () => {
+    expect(resampleEngine()).toBe('wasm');
+  });
+  for (const [fromHz, toHz] of [[44100, 22050], [48000, 44100], [44100, 16000], [8000, 44100]]) {
+    it(`${fromHz} -> ${toHz} Hz`, () => {
+      // Longer than one kernel block (65536 outputs), with an odd length.
+      const x = sine(Math.round(fromHz * 1.6) + 17, 1234, fromHz);
+      const a = resample(x, fromHz, toHz, { engine: 'js' });
+      const b = resample(x, fromHz, toHz, { engine: 'wasm' });
+      expect(b.length).toBe(a.length);
+      let maxDiff = 0;
+      for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+      expect(maxDiff).toBeLessThan(1e-6); // float32 vs double accumulation
+      expect(snrDb(a, sine(a.length, 1234, toHz), 500, a.length - 500)).toBeGreaterThan(80);
+    });
+  }
 });
 
 describe('resample: shapes and contracts', () => {
