@@ -28,6 +28,9 @@ export const DEFAULT_NOTE_LENGTHS: NoteLengthOptions = {
   pedal: true,
 };
 
+/** Fragments may overlap their predecessor by this much (frame rounding of the transcriber). */
+const OVERLAP_TOLERANCE_SEC = 0.01;
+
 const byOnset = (a: Note, b: Note): number => a.onsetSec - b.onsetSec || a.pitchMidi - b.pitchMidi;
 
 /** Groups note indices by pitch, each group sorted by onset. */
@@ -44,7 +47,7 @@ function byPitch(notes: readonly Note[]): Map<number, Note[]> {
 
 /**
  * Merges fragments of one held note: the next note of the same pitch starting within `gapSec`
- * of the previous one's offset continues it (a re-strike is louder than the tail it follows, so
+ * after the previous one's offset (or overlapping it by at most 10 ms) continues it (a re-strike is louder than the tail it follows, so
  * a fragment at least 10 velocity steps louder is kept as a new note).
  */
 export function mergeFragments(notes: readonly Note[], gapSec: number): Note[] {
@@ -52,7 +55,9 @@ export function mergeFragments(notes: readonly Note[], gapSec: number): Note[] {
   for (const group of byPitch(notes).values()) {
     let current: Note | undefined;
     for (const n of group) {
-      if (current && n.onsetSec - current.offsetSec <= gapSec && n.velocity < current.velocity + 10) {
+      const gap = current ? n.onsetSec - current.offsetSec : Infinity;
+      // A note that starts well inside the previous one is a re-strike the model heard, not a fragment.
+      if (current && gap <= gapSec && gap >= -OVERLAP_TOLERANCE_SEC && n.velocity < current.velocity + 10) {
         current.offsetSec = Math.max(current.offsetSec, n.offsetSec);
         current.confidence = Math.max(current.confidence, n.confidence);
       } else {
