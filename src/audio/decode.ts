@@ -15,6 +15,7 @@ import { parseFlacHeader, type FlacInfo } from './flac.js';
 import {
   SUPPORTED_FORMATS,
   formatBytes,
+  formatDistinct,
   formatDuration,
   inputError,
   truncated,
@@ -48,7 +49,12 @@ type Checked =
   | { probe: AudioProbe; format: 'mp3'; mpeg: MpegWalk; offset: number }
   | { probe: AudioProbe; format: 'ogg-vorbis'; ogg: OggWalk };
 
-/** Format, rate, channels and duration from the headers, with all checks that need no decoding. */
+/**
+ * Format, rate, channels and duration from the headers, with every check that needs no decoding:
+ * empty, too large, not audio, unsupported codec, too long, and truncation where the container
+ * shows it (WAV data chunk, MP3 frames vs Xing count or a cut last frame, Ogg pages). A FLAC cut
+ * inside its frames is only found by `decodeAudio` (the frame headers carry no total to compare).
+ */
 export async function probeAudio(bytes: Uint8Array, opts?: DecodeOptions): Promise<AudioProbe> {
   return check(bytes, opts?.fileName ?? 'input', resolveLimits(opts?.limits)).probe;
 }
@@ -135,11 +141,11 @@ function check(bytes: Uint8Array, fileName: string, limits: InputLimits): Checke
 
 function checkDuration(fileName: string, durationSec: number, limits: InputLimits): void {
   if (durationSec > limits.maxDurationSec) {
+    const [length, limit] = formatDistinct(durationSec, limits.maxDurationSec);
     throw inputError(
       fileName,
       'TOO_LONG',
-      `the audio is ${formatDuration(durationSec)} long, over the ${formatDuration(limits.maxDurationSec)} limit; ` +
-        `trim it to at most ${formatDuration(limits.maxDurationSec)}.`,
+      `the audio is ${length} long, over the ${limit} limit; trim it to at most ${formatDuration(limits.maxDurationSec)}.`,
     );
   }
 }

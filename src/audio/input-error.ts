@@ -14,7 +14,7 @@ export function unsupportedCodec(fileName: string, what: string): InputError {
   return inputError(
     fileName,
     'UNSUPPORTED_CODEC',
-    `${what} is not supported; convert it to one of ${SUPPORTED_FORMATS}.`,
+    `${what} is not supported; stemscribe reads ${SUPPORTED_FORMATS}: convert the file to one of those.`,
   );
 }
 
@@ -22,9 +22,8 @@ export function unsupportedCodec(fileName: string, what: string): InputError {
 export function truncated(fileName: string, what: string, promisedSec = NaN, presentSec = NaN): InputError {
   let amounts = '';
   if (Number.isFinite(promisedSec) && Number.isFinite(presentSec)) {
-    let digits = 2;
-    while (digits < 6 && formatDuration(promisedSec, digits) === formatDuration(presentSec, digits)) digits++;
-    amounts = ` (its header promises ${formatDuration(promisedSec, digits)} of audio, only ${formatDuration(presentSec, digits)} is there)`;
+    const [promised, present] = formatDistinct(promisedSec, presentSec);
+    amounts = ` (its header promises ${promised} of audio, only ${present} is there)`;
   } else if (Number.isFinite(presentSec)) {
     amounts = ` (it stops after ${formatDuration(presentSec)} of audio)`;
   }
@@ -35,13 +34,21 @@ export function truncated(fileName: string, what: string, promisedSec = NaN, pre
   );
 }
 
-/** 75.5 -> "1:15.5", 3.25 -> "3.25 s". */
+/** Both durations, with just enough decimals to tell them apart. */
+export function formatDistinct(a: number, b: number): [string, string] {
+  let digits = 2;
+  while (digits < 6 && formatDuration(a, digits) === formatDuration(b, digits)) digits++;
+  return [formatDuration(a, digits), formatDuration(b, digits)];
+}
+
+/** 3.25 -> "3.25 s", 75.4 -> "1:15" (`digits` decimals under a minute, `digits` - 2 above). */
 export function formatDuration(sec: number, digits = 2): string {
-  if (sec < 60) return `${sec.toFixed(digits)} s`;
-  const m = Math.floor(sec / 60);
-  const s = sec - 60 * m;
-  const d = Math.max(1, digits - 1);
-  return `${m}:${s.toFixed(d).padStart(3 + d, '0')}`;
+  if (Number(sec.toFixed(digits)) < 60) return `${sec.toFixed(digits)} s`;
+  const d = Math.max(0, digits - 2);
+  const rounded = Number(sec.toFixed(d));
+  const m = Math.floor(rounded / 60);
+  const s = (rounded - 60 * m).toFixed(d);
+  return `${m}:${s.padStart(d > 0 ? 3 + d : 2, '0')}`;
 }
 
 export function formatBytes(n: number): string {

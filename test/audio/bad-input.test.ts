@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeAudio, probeAudio } from '../../src/audio/decode.js';
+import { formatDistinct } from '../../src/audio/input-error.js';
 import { encodeWav } from '../../src/audio/wav.js';
 import { InputError, type InputErrorCode } from '../../src/errors.js';
 import { fixture } from './fixtures.js';
@@ -164,6 +165,12 @@ describe('TOO_LARGE and TOO_LONG are checked before decoding', () => {
       await expect(probeAudio(fixture(name), { fileName: name, limits: { maxDurationSec: 0.1 } })).rejects.toMatchObject({ code: 'TOO_LONG' });
     });
   }
+
+  it('messages print durations with enough digits to tell length and limit apart', () => {
+    expect(formatDistinct(1200.4, 1200)).toEqual(['20:00.4', '20:00.0']);
+    expect(formatDistinct(1500, 1200)).toEqual(['25:00', '20:00']);
+    expect(formatDistinct(0.2, 0.1)).toEqual(['0.20 s', '0.10 s']);
+  });
 
   it('the limits are not hit by ordinary files', async () => {
     await expect(decodeAudio(fixture('sine-s16.wav'), { fileName: 'ok.wav', limits: { maxBytes: 20_000, maxDurationSec: 0.3 } })).resolves.toBeTruthy();

@@ -121,6 +121,25 @@ describe('decodeAudio: other inputs that must work', () => {
     expect(audio.channels[1]).toEqual(sourceFloat(1));
   });
 
+  it('skips ID3v2 tags before MP3 and FLAC, and junk before the first MP3 frame', async () => {
+    const id3 = new Uint8Array(30);
+    id3.set([0x49, 0x44, 0x33, 3, 0, 0, 0, 0, 0, 20]); // ID3v2.3, 20-byte body
+    const prefixed = (prefix: Uint8Array, file: Uint8Array): Uint8Array => {
+      const out = new Uint8Array(prefix.length + file.length);
+      out.set(prefix);
+      out.set(file, prefix.length);
+      return out;
+    };
+    const mp3 = await decodeAudio(fixture('sine-22k.mp3'));
+    const taggedMp3 = await decodeAudio(prefixed(id3, fixture('sine-22k.mp3')));
+    expect(taggedMp3.channels[0]).toEqual(mp3.channels[0]);
+    const junk = new Uint8Array(1000).fill(0x20);
+    const junkMp3 = await decodeAudio(prefixed(junk, fixture('sine-44k-mono-notag.mp3')));
+    expect(junkMp3.channels[0]).toEqual((await decodeAudio(fixture('sine-44k-mono-notag.mp3'))).channels[0]);
+    const taggedFlac = await decodeAudio(prefixed(id3, fixture('sine-s16.flac')));
+    expect(taggedFlac.channels[1]).toEqual(sourceFloat(1));
+  });
+
   it('reads a streamed WAV whose sizes are placeholders, using the bytes present', async () => {
     const wav = fixture('sine-s16.wav').slice();
     const v = new DataView(wav.buffer);
