@@ -150,6 +150,30 @@ describe('decodeAudio: other inputs that must work', () => {
     expect(audio.channels[0]).toEqual(sourceFloat(0));
   });
 
+  it('reads RF64 (64-bit sizes in a ds64 chunk) and checks its size like WAV', async () => {
+    const wav = fixture('sine-s16.wav'); // RIFF(12) fmt(8+16) data(8) samples
+    const samples = wav.subarray(44);
+    const rf64 = new Uint8Array(12 + 36 + 24 + 8 + samples.length);
+    const v = new DataView(rf64.buffer);
+    const put = (at: number, s4: string): void => rf64.set(Uint8Array.from(s4, (c) => c.charCodeAt(0)), at);
+    put(0, 'RF64');
+    v.setUint32(4, 0xffffffff, true);
+    put(8, 'WAVE');
+    put(12, 'ds64');
+    v.setUint32(16, 28, true);
+    v.setBigUint64(20, BigInt(rf64.length - 8), true);
+    v.setBigUint64(28, BigInt(samples.length), true);
+    v.setBigUint64(36, BigInt(samples.length / 4), true);
+    v.setUint32(44, 0, true);
+    rf64.set(wav.subarray(12, 36), 48); // fmt chunk
+    put(72, 'data');
+    v.setUint32(76, 0xffffffff, true);
+    rf64.set(samples, 80);
+    const audio = await decodeAudio(rf64, { fileName: 'big.rf64' });
+    expect(audio.channels[0]).toEqual(sourceFloat(0));
+    await expect(decodeAudio(rf64.slice(0, 2000), { fileName: 'cut.rf64' })).rejects.toMatchObject({ code: 'TRUNCATED' });
+  });
+
   it('round-trips float32 WAV exactly, including values outside [-1, 1]', async () => {
     const ch = Float32Array.from({ length: 1001 }, (_, i) => Math.sin(i * 0.37) * 1.7 + 1e-30 * i);
     const audio = { sampleRateHz: 48000, channels: [ch, ch.map((v) => -v / 3)] };
