@@ -104,7 +104,7 @@ export interface BasicPitchOptions {
   modelPath?: string;
   /** onnxruntime intra-op threads; default: onnxruntime's choice (all cores). */
   intraOpNumThreads?: number;
-  /** Windows per inference call. Default 4. */
+  /** Windows per inference call. Default 1 (batching did not speed up the CPU run). */
   batchWindows?: number;
   /** Note decoding thresholds (defaults as upstream: 0.5 onset, 0.3 frame, 11 frames). */
   decode?: NoteDecodeOptions;
@@ -133,7 +133,7 @@ export class BasicPitchTranscriber implements Transcriber {
     this.#session = session;
     this.#names = names;
     this.info = info;
-    this.#batchWindows = Math.max(1, Math.floor(options.batchWindows ?? 4));
+    this.#batchWindows = Math.max(1, Math.floor(options.batchWindows ?? 1));
     this.#decode = options.decode ?? {};
   }
 
