@@ -1,3 +1,4 @@
+/// <reference path="./s3rver.d.ts" />
 /**
  * A real S3-protocol server on 127.0.0.1 (s3rver, files in a temp folder), plus the two things
  * tests need from a cloud they cannot reach: object-created notifications, and injected faults.
