@@ -13,8 +13,9 @@
  * The filter is symmetric and centred (zero phase): output sample n sits exactly at input time
  * n * from / to, with no delay; the signal is taken as zero outside its ends.
  * Output length is ceil(length * to / from): every output instant inside the input's span.
- * When L is too large for a table of exact phases (odd rate pairs), the kernel is tabulated finely
- * and linearly interpolated (error below -110 dB).
+ * When L is too large for a table of exact phases (odd rate pairs such as 44100 -> 44056), the
+ * kernel is tabulated at 1024 phases per input sample and linearly interpolated between them
+ * (interpolation error about -120 dB).
  * The polyphase loop runs in a small WebAssembly SIMD kernel (./kernel/resample.wat, f32x4 with
  * float32 accumulation: rounding error about -130 dB, far below the design's -100 dB), in blocks
  * so its memory stays a few MB; plain JavaScript is the fallback where SIMD is unavailable.
@@ -86,7 +87,8 @@ function designKernel(fromHz: number, toHz: number, design: ResampleDesign): Ker
 
 /** Largest polyphase table (phases x taps) built exactly; beyond it the kernel is interpolated. */
 const MAX_TABLE_ENTRIES = 1 << 21;
-const INTERP_STEPS_PER_SAMPLE = 1024;
+/** Phases tabulated for the interpolated path: kernel interpolation error about -120 dB. */
+const INTERP_PHASES = 1024;
 
 /** Resamples one channel. Identity (a copy) when the rates are equal. */
 export function resample(x: Float32Array, fromHz: number, toHz: number, options?: ResampleOptions): Float32Array {
@@ -118,7 +120,15 @@ export function resample(x: Float32Array, fromHz: number, toHz: number, options?
     if (wasm) polyphaseWasm(wasm, xp, out, coeffs, K, L, M);
     else polyphase(xp, out, coeffs, K, L, M);
   } else {
-    interpolated(xp, out, kernel, halfK, fromHz / toHz);
+    // Rows of the kernel at phases r / P, r = 0..P; outputs blend the two rows around their phase.
+    const P = INTERP_PHASES;
+    const table = new Float32Array((P + 1) * K);
+    for (let r = 0; r <= P; r++) {
+      for (let j = 0; j < K; j++) table[r * K + j] = kernel.h(r / P + halfK - 1 - j);
+    }
+    const wasm = options?.engine === 'js' ? null : getWasmKernel();
+    if (wasm) interpolatedWasm(wasm, xp, out, table, K, P, fromHz, toHz);
+    else interpolated(xp, out, table, K, P, fromHz, toHz);
   }
   return out;
 }
@@ -163,6 +173,7 @@ interface WasmApi {
 interface WasmKernel {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   polyphase: (xp: number, out: number, coeffs: number, K: number, L: number, stepWhole: number, stepFrac: number, p0: number, n: number) => void;
+  interpolated: (xp: number, out: number, table: number, K: number, P: number, step: number, t0: number, n: number) => void;
 }
 
 let wasmKernel: WasmKernel | null | undefined;
@@ -186,6 +197,12 @@ export function resampleEngine(): 'wasm' | 'js' {
   return getWasmKernel() ? 'wasm' : 'js';
 }
 
+/** The kernel's memory as floats, grown to at least `bytes` first. */
+function kernelHeap(k: WasmKernel, bytes: number): Float32Array {
+  if (k.memory.buffer.byteLength < bytes) k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
+  return new Float32Array(k.memory.buffer);
+}
+
 /** Outputs per block: bounds the kernel's memory (input span + outputs) to a few MB. */
 const BLOCK_OUTPUTS = 1 << 16;
 
@@ -204,11 +221,7 @@ function polyphaseWasm(
   const coeffsAt = 0;
   const xAt = coeffs.byteLength;
   const outAt = xAt + 4 * span;
-  const needBytes = outAt + 4 * BLOCK_OUTPUTS;
-  if (k.memory.buffer.byteLength < needBytes) {
-    k.memory.grow(Math.ceil((needBytes - k.memory.buffer.byteLength) / 65536));
-  }
-  const heap = new Float32Array(k.memory.buffer);
+  const heap = kernelHeap(k, outAt + 4 * BLOCK_OUTPUTS);
   heap.set(coeffs, coeffsAt / 4);
   for (let n0 = 0; n0 < out.length; n0 += BLOCK_OUTPUTS) {
     const count = Math.min(BLOCK_OUTPUTS, out.length - n0);
@@ -221,26 +234,57 @@ function polyphaseWasm(
   }
 }
 
-function interpolated(xp: Float32Array, out: Float32Array, kernel: Kernel, halfK: number, step: number): void {
-  const S = INTERP_STEPS_PER_SAMPLE;
-  // table[s] = h(halfK - s / S), s = 0 .. 2 halfK S
-  const table = new Float32Array(2 * halfK * S + 2);
-  for (let s = 0; s < table.length; s++) table[s] = kernel.h(halfK - s / S);
-  const K = 2 * halfK;
+function interpolated(
+  xp: Float32Array,
+  out: Float32Array,
+  table: Float32Array,
+  K: number,
+  P: number,
+  fromHz: number,
+  toHz: number,
+): void {
   for (let n = 0; n < out.length; n++) {
-    const t = n * step;
+    const t = (n * fromHz) / toHz;
     const i = Math.floor(t);
-    const frac = t - i;
-    // tap j: d = frac + halfK - 1 - j, table position (halfK - d) S = (1 - frac + j) S
-    const pos0 = (1 - frac) * S;
-    let acc = 0;
+    const pos = (t - i) * P;
+    const r = Math.min(P - 1, Math.floor(pos));
+    const w = pos - r;
+    const row0 = r * K;
+    const row1 = row0 + K;
+    let a0 = 0;
+    let a1 = 0;
     for (let j = 0; j < K; j++) {
-      const pos = pos0 + j * S;
-      const s = Math.floor(pos);
-      const w = pos - s;
-      acc += xp[i + j] * (table[s] + w * (table[s + 1] - table[s]));
+      a0 += xp[i + j] * table[row0 + j];
+      a1 += xp[i + j] * table[row1 + j];
     }
-    out[n] = acc;
+    out[n] = a0 + w * (a1 - a0);
+  }
+}
+
+function interpolatedWasm(
+  k: WasmKernel,
+  xp: Float32Array,
+  out: Float32Array,
+  table: Float32Array,
+  K: number,
+  P: number,
+  fromHz: number,
+  toHz: number,
+): void {
+  const step = fromHz / toHz;
+  const span = Math.ceil(BLOCK_OUTPUTS * step) + K + 2;
+  const tableAt = 0;
+  const xAt = table.byteLength;
+  const outAt = xAt + 4 * span;
+  const heap = kernelHeap(k, outAt + 4 * BLOCK_OUTPUTS);
+  heap.set(table, tableAt / 4);
+  for (let n0 = 0; n0 < out.length; n0 += BLOCK_OUTPUTS) {
+    const count = Math.min(BLOCK_OUTPUTS, out.length - n0);
+    const t = (n0 * fromHz) / toHz;
+    const i0 = Math.floor(t);
+    heap.set(xp.subarray(i0, Math.min(xp.length, i0 + span)), xAt / 4);
+    k.interpolated(xAt, outAt, tableAt, K, P, step, t - i0, count);
+    out.set(heap.subarray(outAt / 4, outAt / 4 + count), n0);
   }
 }
 

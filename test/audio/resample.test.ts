@@ -80,7 +80,7 @@ describe('resample: the WebAssembly SIMD kernel and the JavaScript fallback agre
   it('the SIMD kernel loads in this Node', () => {
     expect(resampleEngine()).toBe('wasm');
   });
-  for (const [fromHz, toHz] of [[44100, 22050], [48000, 44100], [44100, 16000], [8000, 44100]]) {
+  for (const [fromHz, toHz] of [[44100, 22050], [48000, 44100], [44100, 16000], [8000, 44100], [44100, 44099], [96000, 44101]]) {
     it(`${fromHz} -> ${toHz} Hz`, () => {
       // Longer than one kernel block (65536 outputs), with an odd length.
       const x = sine(Math.round(fromHz * 1.6) + 17, 1234, fromHz);
