@@ -183,6 +183,7 @@ function checkOgg(bytes: Uint8Array, fileName: string): Checked {
   const ogg = walkOgg(bytes);
   if (ogg.sampleRateHz === 0 || ogg.numChannels === 0) throw truncated(fileName, 'Ogg Vorbis');
   const durationSec = ogg.lastGranule / ogg.sampleRateHz;
+  if (ogg.badPages > 0 || ogg.junkBytes > 0) throw truncated(fileName, 'Ogg Vorbis');
   if (ogg.lastPageCut || !ogg.sawEndOfStream) throw truncated(fileName, 'Ogg Vorbis', NaN, durationSec);
   const probe: AudioProbe = {
     format: 'ogg-vorbis',
@@ -264,8 +265,11 @@ async function decodeVorbis(bytes: Uint8Array, walk: OggWalk, fileName: string):
   }
   const promisedSec = walk.lastGranule / walk.sampleRateHz;
   const presentSec = r.samplesDecoded / walk.sampleRateHz;
-  // A whole stream decodes to its last granule position; damage inside it loses packets.
-  if (r.errors.length > 0 || r.samplesDecoded < walk.lastGranule - 4096) {
+  // A whole stream decodes to (nearly) its last granule position; a stream cut from a longer one
+  // may start at a later granule, so count from the first audio page's position. Damage inside
+  // the stream loses packets.
+  const first = Number.isFinite(walk.firstAudioGranule) ? walk.firstAudioGranule : 0;
+  if (r.errors.length > 0 || r.samplesDecoded < walk.lastGranule - first - 4096) {
     throw truncated(fileName, 'Ogg Vorbis', promisedSec, presentSec);
   }
   let channels = trimTo(r.channelData, r.samplesDecoded);

@@ -19,6 +19,31 @@ export interface OggWalk {
   lastPageCut: boolean;
   /** Bytes between pages that are not pages (damage). */
   junkBytes: number;
+  /** Pages whose CRC does not match (damage). */
+  badPages: number;
+  /** Granule position of the first audio page of the first stream (after the 3 Vorbis headers). */
+  firstAudioGranule: number;
+}
+
+/** CRC-32 of Ogg: polynomial 0x04c11db7, not reflected, initial value 0. */
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let r = i << 24;
+    for (let k = 0; k < 8; k++) r = r & 0x80000000 ? (r << 1) ^ 0x04c11db7 : r << 1;
+    t[i] = r >>> 0;
+  }
+  return t;
+})();
+
+/** CRC of a page, computed with its CRC field (bytes 22..25) taken as zero. */
+function pageCrc(b: Uint8Array, start: number, end: number): number {
+  let crc = 0;
+  for (let i = start; i < end; i++) {
+    const byte = i - start >= 22 && i - start < 26 ? 0 : b[i];
+    crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ byte) & 0xff]) >>> 0;
+  }
+  return crc;
 }
 
 const isCapture = (b: Uint8Array, p: number): boolean =>
@@ -45,7 +70,10 @@ export function walkOgg(b: Uint8Array, headOnly = false): OggWalk {
     sawEndOfStream: false,
     lastPageCut: false,
     junkBytes: 0,
+    badPages: 0,
+    firstAudioGranule: NaN,
   };
+  let headerPacketsLeft = 3; // Vorbis: identification, comment, setup
   let serial: number | undefined;
   let p = 0;
   while (p < b.length) {
@@ -84,6 +112,7 @@ export function walkOgg(b: Uint8Array, headOnly = false): OggWalk {
       out.lastPageCut = true;
       break;
     }
+    if (view.getUint32(p + 22, true) !== pageCrc(b, p, body + bodyBytes)) out.badPages++;
     if (serial === undefined) {
       serial = pageSerial;
       const packet = b.subarray(body, body + bodyBytes);
@@ -97,6 +126,9 @@ export function walkOgg(b: Uint8Array, headOnly = false): OggWalk {
     if (pageSerial === serial) {
       // -1 marks a page on which no packet ends; it carries no position.
       if (granule >= 0) out.lastGranule = granule;
+      if (headerPacketsLeft <= 0 && Number.isNaN(out.firstAudioGranule) && granule >= 0) out.firstAudioGranule = granule;
+      // Packets ending on this page: segments shorter than 255 bytes.
+      for (let i = 0; i < numSegments && headerPacketsLeft > 0; i++) if (b[p + 27 + i] < 255) headerPacketsLeft--;
       out.sawEndOfStream = (flags & 0x04) !== 0;
     }
     p = body + bodyBytes;

@@ -138,6 +138,14 @@ describe('TRUNCATED', () => {
     await expectInputError(flac, 'damaged.flac', 'TRUNCATED', [/damaged/]);
   });
 
+  it('an Ogg Vorbis file damaged in the middle (page CRC), found by probe too', async () => {
+    const ogg = fixture('sine.ogg').slice();
+    const mid = ogg.length >> 1;
+    for (let i = 0; i < 16; i++) ogg[mid + i] ^= 0x5a;
+    await expectInputError(ogg, 'damaged.ogg', 'TRUNCATED', [/damaged/]);
+    await expect(probeAudio(ogg, { fileName: 'damaged.ogg' })).rejects.toMatchObject({ code: 'TRUNCATED' });
+  });
+
   it('probeAudio catches the truncation it can see without decoding (WAV, MP3, Ogg)', async () => {
     for (const name of ['sine-s16.wav', 'sine-22k.mp3', 'sine.ogg']) {
       await expect(probeAudio(cut(fixture(name), 0.5), { fileName: name })).rejects.toMatchObject({ code: 'TRUNCATED' });
