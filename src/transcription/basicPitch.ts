@@ -159,7 +159,8 @@ export class BasicPitchTranscriber implements Transcriber {
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, {
-        intraOpNumThreads: options.intraOpNumThreads,
+        // onnxruntime-node rejects an explicit `undefined`: only pass a thread count when given.
+        ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',

@@ -130,6 +130,12 @@ describe('BasicPitchTranscriber model checks', () => {
     await expect(BasicPitchTranscriber.create({ modelPath: missing })).rejects.toThrow(/convert-basic-pitch\.py/);
   });
 
+  it('loads with onnxruntime\'s default thread count', async () => {
+    const t = await createTranscriber('basic-pitch');
+    expect(t.info.name).toBe('basic-pitch');
+    await t.dispose?.();
+  });
+
   it('refuses a model file that does not match its manifest', async () => {
     const path = join(dir, 'basic-pitch.onnx');
     copyFileSync(modelPath('basic-pitch', 'basic-pitch.onnx'), path);
