@@ -10,6 +10,7 @@
 import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
 import { MPEGDecoder } from 'mpg123-decoder';
+import type { InputError } from '../errors.js';
 import type { AudioData } from '../types.js';
 import { parseFlacHeader, type FlacInfo } from './flac.js';
 import {
@@ -52,8 +53,9 @@ type Checked =
 /**
  * Format, rate, channels and duration from the headers, with every check that needs no decoding:
  * empty, too large, not audio, unsupported codec, too long, and truncation where the container
- * shows it (WAV data chunk, MP3 frames vs Xing count or a cut last frame, Ogg pages). A FLAC cut
- * inside its frames is only found by `decodeAudio` (the frame headers carry no total to compare).
+ * shows it (WAV data chunk, MP3 frames vs Xing count or a cut last frame, Ogg pages and CRCs).
+ * A FLAC cut inside its frames is only found by `decodeAudio`: finding the last frame without
+ * decoding means scanning for a sync code that audio bytes can imitate.
  */
 export async function probeAudio(bytes: Uint8Array, opts?: DecodeOptions): Promise<AudioProbe> {
   return check(bytes, opts?.fileName ?? 'input', resolveLimits(opts?.limits)).probe;
@@ -79,9 +81,7 @@ export async function decodeAudio(bytes: Uint8Array, opts?: DecodeOptions): Prom
       break;
   }
   const numFrames = audio.channels[0]?.length ?? 0;
-  if (numFrames === 0) {
-    throw inputError(fileName, 'EMPTY', 'the file contains no audio samples; export the recording again.');
-  }
+  if (numFrames === 0) throw noSamples(fileName);
   checkDuration(fileName, numFrames / audio.sampleRateHz, limits);
   return audio;
 }
@@ -135,9 +135,13 @@ function check(bytes: Uint8Array, fileName: string, limits: InputLimits): Checke
       c = checkMp3(bytes, s.offset, fileName);
       break;
   }
+  if (c.probe.durationSec === 0) throw noSamples(fileName);
   checkDuration(fileName, c.probe.durationSec, limits);
   return c;
 }
+
+const noSamples = (fileName: string): InputError =>
+  inputError(fileName, 'EMPTY', 'the file contains no audio samples; export the recording again.');
 
 function checkDuration(fileName: string, durationSec: number, limits: InputLimits): void {
   if (durationSec > limits.maxDurationSec) {

@@ -47,6 +47,7 @@ describe('EMPTY', () => {
   it('a valid WAV with no samples', async () => {
     const wav = encodeWav({ sampleRateHz: 44100, channels: [new Float32Array(0)] });
     await expectInputError(wav, 'nothing.wav', 'EMPTY', [/no audio/]);
+    await expect(probeAudio(wav, { fileName: 'nothing.wav' })).rejects.toMatchObject({ code: 'EMPTY' });
   });
 });
 
