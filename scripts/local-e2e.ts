@@ -57,6 +57,8 @@ async function main(): Promise<number> {
     .parse();
   const [audioFile, outDir] = program.args as [string, string];
   const flags = program.opts<Flags>();
+  // Read the song first: a typo should not cost a synth.
+  const body = readFileSync(audioFile);
 
   process.stderr.write(`synthesizing the stack (separation=${flags.separation}, separator=${flags.separator}) ...\n`);
   const cloud = await startLocalCloud({
@@ -67,7 +69,7 @@ async function main(): Promise<number> {
   try {
     const s3 = cloud.client();
     const key = `${cloud.uploadPrefix}${basename(audioFile)}`;
-    const put = await s3.send(new PutObjectCommand({ Bucket: cloud.inputBucket, Key: key, Body: readFileSync(audioFile) }));
+    const put = await s3.send(new PutObjectCommand({ Bucket: cloud.inputBucket, Key: key, Body: body }));
     const etag = (put.ETag ?? '').replace(/"/g, '');
     process.stderr.write(`uploaded s3://${cloud.inputBucket}/${key} (ETag ${etag}); waiting for the execution ...\n`);
     const execution = await cloud.executionFor(cloud.inputBucket, key, etag);
