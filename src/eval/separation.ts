@@ -408,6 +408,29 @@ export function bssEvalImages(reference: SourceImages, estimated: SourceImages, 
   return evalImagesCore(reference, estimated, options, 'images');
 }
 
+/**
+ * BSS-Eval SDR/SIR/SAR of one estimate against reference `targetIndex` of a set of references
+ * (`bss_eval_sources` with `compute_permutation=False`, for that source alone). Useful when other
+ * estimates are silent, which `bssEvalSources` rejects as mir_eval does. NaN for a silent estimate.
+ */
+export function bssEvalSource(
+  reference: SourceSignals,
+  estimate: ArrayLike<number>,
+  targetIndex: number,
+  filterLength = FILTER_LENGTH,
+): { sdr: number; sir: number; sar: number } {
+  const ref = asImages(reference);
+  validateImages(ref, ref);
+  if (!(targetIndex >= 0 && targetIndex < reference.length)) throw new RangeError(`targetIndex ${targetIndex} out of range`);
+  if (estimate.length !== reference[0].length) {
+    throw new EvalInputError(`reference and estimate lengths differ (${reference[0].length} vs ${estimate.length} samples).`);
+  }
+  if (isAllZero(estimate)) return { sdr: NaN, sir: NaN, sar: NaN };
+  const est: SourceImages = reference.map((_, j) => [j === targetIndex ? estimate : reference[j]]);
+  const c = pairCriteria(ref, est, filterLength, [[targetIndex, targetIndex]], 'sources').get(`${targetIndex},${targetIndex}`) as PairCriteria;
+  return { sdr: c.sdr, sir: c.sir, sar: c.sar };
+}
+
 /** Number of full windows, as mir_eval: floor((n - window + hop) / hop). */
 export function frameCount(nSamples: number, windowSamples: number, hopSamples: number): number {
   return Math.floor((nSamples - windowSamples + hopSamples) / hopSamples);
@@ -543,7 +566,8 @@ export function framewiseMedianSdr(
 /**
  * Scale-invariant SDR (Le Roux, Wisdom, Erdogan & Hershey, "SDR - half-baked or well done?",
  * ICASSP 2019): with zero-mean signals, `alpha = <est, ref> / |ref|^2`,
- * SI-SDR = 10 log10(|alpha ref|^2 / |alpha ref - est|^2). +Infinity for a perfect estimate.
+ * SI-SDR = 10 log10(|alpha ref|^2 / |alpha ref - est|^2). +Infinity for a perfect estimate, NaN for a
+ * silent reference or estimate.
  */
 export function siSdr(reference: ArrayLike<number>, estimate: ArrayLike<number>, zeroMean = true): number {
   const n = reference.length;
@@ -567,6 +591,8 @@ export function siSdr(reference: ArrayLike<number>, estimate: ArrayLike<number>,
   }
   if (rr === 0) return NaN;
   const alpha = dot / rr;
+  // A silent estimate has no defined SI-SDR (0/0); report NaN rather than +Infinity.
+  if (alpha === 0 && isAllZero(estimate)) return NaN;
   let target = 0;
   let noise = 0;
   for (let i = 0; i < n; i++) {

