@@ -97,7 +97,11 @@ function speedXRealtime(m: Method, fromHz: number, toHz: number, seconds = 60): 
 
 const fmt = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : String(v));
 
-console.log(`# Resampler benchmark\n\n${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, one thread.\n`);
+const load = os.loadavg()[0].toFixed(1);
+console.log(
+  `# Resampler benchmark\n\n${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores, load ${load} at start), ` +
+    `Node ${process.version}, one thread. Speeds scale down with the machine's load.\n`,
+);
 console.log('## 44100 -> 22050 Hz\n');
 console.log('| method | speed (x real time, 60 s stereo) | passband SNR (dB, worst) | stop-band attenuation (dB, worst) |');
 console.log('|---|---:|---:|---:|');
