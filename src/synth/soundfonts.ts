@@ -119,9 +119,12 @@ export function listSoundfonts(): SoundfontInfo[] {
   }));
 }
 
-/** Path of a known soundfont; throws a `StemscribeError` naming the install command when absent. */
-export function soundfontPath(id: SoundfontId): string {
-  const info = listSoundfonts().find((f) => f.id === id);
+/**
+ * Path of a known soundfont; throws a `StemscribeError` naming the install command when absent.
+ * @param fonts where to look (default: `listSoundfonts()`).
+ */
+export function soundfontPath(id: SoundfontId, fonts: readonly SoundfontInfo[] = listSoundfonts()): string {
+  const info = fonts.find((f) => f.id === id);
   if (!info) throw new StemscribeError(`Unknown soundfont '${id}'; known: ${SOUNDFONT_IDS.join(', ')}.`, 'synth');
   if (!info.present) {
     throw new StemscribeError(`Soundfont '${id}' not found at ${info.path}; install it with \`${info.installHint}\`.`, 'synth');

@@ -47,10 +47,12 @@ describe('listSoundfonts', () => {
   });
 
   it('names the install command when a font is absent', () => {
-    const absent = listSoundfonts().find((f) => !f.present);
-    if (!absent) return; // every font installed here; the message path is covered where one is missing
-    expect(() => soundfontPath(absent.id)).toThrow(StemscribeError);
-    expect(() => soundfontPath(absent.id)).toThrow(absent.installHint);
+    const fonts = listSoundfonts().map((f) => (f.id === 'fluidr3-gm' ? { ...f, present: false } : f));
+    expect(() => soundfontPath('fluidr3-gm', fonts)).toThrow(StemscribeError);
+    expect(() => soundfontPath('fluidr3-gm', fonts)).toThrow(
+      "Soundfont 'fluidr3-gm' not found at /usr/share/sounds/sf2/FluidR3_GM.sf2; install it with `apt-get install fluid-soundfont-gm`.",
+    );
+    for (const f of listSoundfonts().filter((x) => x.present)) expect(soundfontPath(f.id)).toBe(f.path);
   });
 });
 
