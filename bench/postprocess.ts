@@ -24,7 +24,10 @@ import {
   tempoAccuracy,
   type KeyLabel,
 } from '../src/postprocess/metrics.js';
-import type { Note } from '../src/types.js';
+import { DEFAULT_KEY_FILTER, DEFAULT_KEY_PROFILE, postprocess, type PostprocessOptions } from '../src/postprocess/index.js';
+import { DEFAULT_NOTE_LENGTHS, type NoteLengthOptions } from '../src/postprocess/noteLengths.js';
+import { DEFAULT_VELOCITY } from '../src/postprocess/velocity.js';
+import type { Note, Transcription } from '../src/types.js';
 
 const SHARED_DATA = fileURLToPath(new URL('../../shared/data/', import.meta.url));
 export const ASAP_DIR = join(SHARED_DATA, 'midi/asap');
@@ -148,4 +151,212 @@ export function runBeatBench(quick: boolean): { rows: BeatBenchRow[]; table: str
     rows.push(evaluateBeatsOn(item, notes));
   }
   return { rows, table: beatTable(rows) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key estimation on ASAP.
+
+export interface KeyBenchRow {
+  profile: KeyProfileName;
+  performances: number;
+  signatureAccuracy: number;
+  mirexUpper: number;
+  mirexLower: number;
+}
+
+/**
+ * ASAP annotates key *signatures* (sharps/flats), not modes, so the MIREX weighted score is given
+ * as a range: the reference is either the major key or the relative minor of the annotated
+ * signature; `mirexUpper` scores against the one that favours the estimate, `mirexLower` against
+ * the other. `signatureAccuracy` counts estimates whose own signature equals the annotation
+ * (the estimate is then the reference major or its relative minor).
+ */
+export function runKeyBench(quick: boolean): { rows: KeyBenchRow[]; table: string } {
+  const items = listAsap(quick).filter((i) => i.annotations.firstKeySignature !== undefined);
+  const pieces = items.map((item) => decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath))));
+  const rows: KeyBenchRow[] = [];
+  for (const profile of KEY_PROFILE_NAMES) {
+    let sig = 0;
+    let upper = 0;
+    let lower = 0;
+    items.forEach((item, i) => {
+      const est = estimateKey(pieces[i], profile);
+      if (!est) return;
+      const sharps = item.annotations.firstKeySignature as number;
+      const candidates: KeyLabel[] = [keyFromSignature(sharps, 'major'), keyFromSignature(sharps, 'minor')];
+      const scores = candidates.map((ref) => mirexKeyScore(ref, est));
+      upper += Math.max(...scores);
+      lower += Math.min(...scores);
+      if (scores.includes(1)) sig++;
+    });
+    const n = items.length;
+    rows.push({ profile, performances: n, signatureAccuracy: sig / n, mirexUpper: upper / n, mirexLower: lower / n });
+  }
+  const table = [
+    '| key profile | ASAP performances | key signature correct | MIREX weighted (mode-favourable ref) | MIREX weighted (other mode) |',
+    '|---|---|---|---|---|',
+    ...rows.map(
+      (r) => `| ${r.profile} | ${r.performances} | ${pct(r.signatureAccuracy)} | ${pct(r.mirexUpper)} | ${pct(r.mirexLower)} |`,
+    ),
+  ].join('\n');
+  return { rows, table };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Each step's effect on note P/R/F1 on MAPS, with the project's basic-pitch transcriber.
+
+const MAPS_CACHE_DIR = '/tmp/stemscribe-bench-maps-transcriptions';
+
+export interface MapsPiece {
+  name: string;
+  reference: Note[];
+  transcription: Transcription;
+}
+
+/** Transcribes each MAPS recording once (cached as JSON under /tmp); undefined if unavailable. */
+export async function loadMapsTranscriptions(quick: boolean): Promise<MapsPiece[] | undefined> {
+  if (!existsSync(MAPS_DIR)) return undefined;
+  const { createTranscriber } = await import('../src/transcription/index.js');
+  const { decodeAudio } = await import('../src/audio/decode.js');
+  const { notesFromTsv } = await import('../src/eval/io.js');
+  mkdirSync(MAPS_CACHE_DIR, { recursive: true });
+  const names = readdirSync(MAPS_DIR)
+    .filter((f) => f.endsWith('.flac'))
+    .map((f) => f.replace(/\.flac$/, ''))
+    .sort();
+  const pieces: MapsPiece[] = [];
+  let transcriber: Awaited<ReturnType<typeof createTranscriber>> | undefined;
+  try {
+    for (const name of quick ? names.slice(0, 4) : names) {
+      const cachePath = join(MAPS_CACHE_DIR, `${name}.json`);
+      let transcription: Transcription;
+      if (existsSync(cachePath)) {
+        transcription = JSON.parse(readFileSync(cachePath, 'utf8')) as Transcription;
+      } else {
+        transcriber ??= await createTranscriber('basic-pitch', { intraOpNumThreads: 1 });
+        const audio = await decodeAudio(new Uint8Array(readFileSync(join(MAPS_DIR, `${name}.flac`))), {
+          fileName: `${name}.flac`,
+          limits: { maxDurationSec: 3600 },
+        });
+        transcription = await transcriber.transcribe(audio);
+        writeFileSync(cachePath, JSON.stringify(transcription));
+      }
+      const reference = notesFromTsv(readFileSync(join(MAPS_DIR, `${name}.tsv`), 'utf8'), `${name}.tsv`);
+      pieces.push({ name, reference, transcription });
+    }
+  } finally {
+    await transcriber?.dispose?.();
+  }
+  return pieces;
+}
+
+interface StepConfig {
+  label: string;
+  options: PostprocessOptions | 'raw';
+  isDefault: boolean;
+}
+
+const NOTE_LENGTHS_ONLY: Partial<NoteLengthOptions> = {};
+
+export const STEP_CONFIGS: StepConfig[] = [
+  { label: 'raw (`--raw`)', options: 'raw', isDefault: false },
+  { label: 'step 1 only: beats/tempo map', options: { noteLengths: false, key: false }, isDefault: true },
+  { label: 'step 3 only: note lengths (default)', options: { beatTracking: false, key: false, noteLengths: { ...DEFAULT_NOTE_LENGTHS, ...NOTE_LENGTHS_ONLY } }, isDefault: true },
+  { label: 'step 4 only: key estimate (no filter)', options: { beatTracking: false, noteLengths: false }, isDefault: true },
+  { label: 'step 5 only: velocity normalize', options: { beatTracking: false, noteLengths: false, key: false, velocity: { ...DEFAULT_VELOCITY, mode: 'normalize' } }, isDefault: false },
+  { label: '**default (steps 1, 3, 4, 5)**', options: {}, isDefault: true },
+  { label: 'default + key filter (`--key-filter`)', options: { key: { profile: DEFAULT_KEY_PROFILE, filter: DEFAULT_KEY_FILTER } }, isDefault: false },
+  { label: 'default + chord alignment 30 ms', options: { chordAlign: { windowSec: 0.03 } }, isDefault: false },
+  { label: 'default + `--quantize 1/16` (strength 1)', options: { chordAlign: { windowSec: 0.03 }, quantize: { grid: '1/16', strength: 1 } }, isDefault: false },
+  { label: 'default + `--quantize 1/16 --quantize-strength 0.5`', options: { chordAlign: { windowSec: 0.03 }, quantize: { grid: '1/16', strength: 0.5 } }, isDefault: false },
+  { label: 'default + `--legato`', options: { noteLengths: { ...DEFAULT_NOTE_LENGTHS, legato: true } }, isDefault: false },
+];
+
+export interface StepRow {
+  label: string;
+  isDefault: boolean;
+  onset: { precision: number; recall: number; f1: number };
+  onsetOffsetF1: number;
+}
+
+export async function runMapsStepBench(pieces: readonly MapsPiece[]): Promise<{ rows: StepRow[]; table: string; keyFilterTable: string }> {
+  const { notesToArrays, precisionRecallF1Overlap } = await import('../src/eval/transcription.js');
+  const rows: StepRow[] = [];
+  const perPiecePrecision = new Map<string, number[]>();
+  for (const cfg of STEP_CONFIGS) {
+    let p = 0;
+    let r = 0;
+    let f = 0;
+    let fOff = 0;
+    const precisions: number[] = [];
+    for (const piece of pieces) {
+      const est = notesToArrays(postprocess(piece.transcription, cfg.options).notes);
+      const ref = notesToArrays(piece.reference);
+      const onset = precisionRecallF1Overlap(ref, est, { offsetRatio: null });
+      const withOffset = precisionRecallF1Overlap(ref, est, {});
+      p += onset.precision;
+      r += onset.recall;
+      f += onset.f1;
+      fOff += withOffset.f1;
+      precisions.push(onset.precision);
+    }
+    perPiecePrecision.set(cfg.label, precisions);
+    const n = pieces.length;
+    rows.push({ label: cfg.label, isDefault: cfg.isDefault, onset: { precision: p / n, recall: r / n, f1: f / n }, onsetOffsetF1: fOff / n });
+  }
+  const raw = rows[0];
+  const table = [
+    `| configuration (${pieces.length} MAPS ENSTDkCl pieces, mean over pieces) | onset P | onset R | onset F1 | ΔF1 vs raw | onset+offset F1 |`,
+    '|---|---|---|---|---|---|',
+    ...rows.map(
+      (row) =>
+        `| ${row.label} | ${pct(row.onset.precision)} | ${pct(row.onset.recall)} | ${pct(row.onset.f1)} | ` +
+        `${((row.onset.f1 - raw.onset.f1) * 100).toFixed(2)} | ${pct(row.onsetOffsetF1)} |`,
+    ),
+  ].join('\n');
+  const base = perPiecePrecision.get('**default (steps 1, 3, 4, 5)**') ?? [];
+  const filtered = perPiecePrecision.get('default + key filter (`--key-filter`)') ?? [];
+  const keyFilterTable = [
+    '| MAPS piece | onset P default | onset P with --key-filter | ΔP (points) |',
+    '|---|---|---|---|',
+    ...pieces.map((piece, i) => `| ${piece.name} | ${pct(base[i])} | ${pct(filtered[i])} | ${((filtered[i] - base[i]) * 100).toFixed(2)} |`),
+  ].join('\n');
+  return { rows, table, keyFilterTable };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface PostprocessBenchResult {
+  markdown: string;
+  beat: BeatBenchRow[];
+  key: KeyBenchRow[];
+  steps?: StepRow[];
+}
+
+export async function runPostprocessBench(opts: { quick: boolean }): Promise<PostprocessBenchResult> {
+  const sections: string[] = [];
+  const scope = opts.quick ? 'quick: every 8th ASAP performance, 4 MAPS pieces' : 'full: all ASAP performances, 14 MAPS pieces';
+  sections.push(`Post-processing benchmark (${scope}).`);
+  const beat = existsSync(ASAP_DIR) ? runBeatBench(opts.quick) : undefined;
+  sections.push(beat ? `### Beat tracking on ASAP performance MIDI\n\n${beat.table}` : '_ASAP not found: beat benchmark skipped._');
+  const key = existsSync(ASAP_DIR) ? runKeyBench(opts.quick) : undefined;
+  sections.push(key ? `### Key estimation on ASAP (whole performance vs the opening key signature)\n\n${key.table}` : '');
+  let steps: StepRow[] | undefined;
+  const pieces = await loadMapsTranscriptions(opts.quick);
+  if (pieces) {
+    const s = await runMapsStepBench(pieces);
+    steps = s.rows;
+    sections.push(`### Each step's effect on note P/R/F1 (basic-pitch on MAPS, 50 ms onset tolerance)\n\n${s.table}`);
+    sections.push(`### Where the key filter changes precision\n\n${s.keyFilterTable}`);
+  } else {
+    sections.push('_MAPS not found: step-effect benchmark skipped._');
+  }
+  return { markdown: sections.filter(Boolean).join('\n\n'), beat: beat?.rows ?? [], key: key?.rows ?? [], steps };
+}
+
+const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
+if (isMain) {
+  const quick = process.argv.includes('--quick');
+  const result = await runPostprocessBench({ quick });
+  process.stdout.write(`${result.markdown}\n`);
 }

@@ -27,7 +27,7 @@ describe('postprocess flags', () => {
       parse(['--min-note-ms', '100', '--legato', '--no-pedal', '--key-filter', '--key-profile', 'albrecht-shanahan', '--velocity', 'compress']),
     );
     expect(o.noteLengths).toMatchObject({ minDurationSec: 0.1, legato: true, pedal: false });
-    expect(o.key).toMatchObject({ profile: 'albrecht-shanahan', filter: { maxDurationSec: 0.12 } });
+    expect(o.key).toMatchObject({ profile: 'albrecht-shanahan', filter: { maxDurationSec: 0.2, maxConfidence: 0.4 } });
     expect(o.velocity?.mode).toBe('compress');
     expect(postprocessOptionsFromCli(parse(['--no-key'])).key).toBe(false);
     expect(postprocessOptionsFromCli(parse(['--no-beat-tracking'])).beatTracking).toBe(false);
