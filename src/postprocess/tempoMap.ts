@@ -3,6 +3,7 @@
  * note) and every tracked downbeat on a bar line, so the notes keep their times in seconds and
  * a DAW or notation program still shows bars that match the music.
  *
+ * - A first beat closer to 0 s than a quarter of the first period is moved to 0 s (notes never move).
  * - Before the first beat: a lead-in of `L = round(firstBeat / firstIbi)` beats (at least one when
  *   the first beat is not at 0 s), at the tempo that makes them span exactly 0 .. firstBeat.
  * - One tempo event per beat: 60 / (next beat - this beat) BPM; the last interval continues.
@@ -32,6 +33,9 @@ export function nominalTempoMap(): TempoMap {
  */
 export function buildTempoMap(beatsSec: readonly number[], beatsPerBar: number, firstDownbeatIndex: number): TempoMap {
   if (beatsSec.length < 2 || beatsSec[0] < 0) return nominalTempoMap();
+  // A first beat within a quarter period of 0 s is taken to be at 0 s: a lead-in beat that short
+  // would be an absurd tempo (thousands of BPM) for a few milliseconds.
+  if (beatsSec[0] > 0 && beatsSec[0] < 0.25 * (beatsSec[1] - beatsSec[0])) beatsSec = [0, ...beatsSec.slice(1)];
   const firstBeatSec = beatsSec[0];
   const firstIbiSec = beatsSec[1] - beatsSec[0];
   const leadInBeats = firstBeatSec > 0 ? Math.max(1, Math.round(firstBeatSec / firstIbiSec)) : 0;

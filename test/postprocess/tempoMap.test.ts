@@ -19,6 +19,13 @@ describe('buildTempoMap', () => {
     ]);
   });
 
+  it('puts a first beat a few ms after 0 s at 0 s instead of writing a tiny lead-in', () => {
+    const map = buildTempoMap([0.014, 0.514, 1.014], 4, 0);
+    expect(map.tempos[0]).toEqual({ timeSec: 0, bpm: 60 / 0.514 });
+    expect(map.tempos[1]).toEqual({ timeSec: 0.514, bpm: 120 });
+    expect(map.timeSignatures).toEqual([{ timeSec: 0, numerator: 4, denominator: 4 }]);
+  });
+
   it('falls back to 120 BPM 4/4 without beats', () => {
     expect(buildTempoMap([1], 4, 0).tempos).toEqual([{ timeSec: 0, bpm: 120 }]);
   });
