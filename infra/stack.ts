@@ -115,6 +115,8 @@ export class StemscribeStack extends cdk.Stack {
           externalModules: [],
           mainFields: ['module', 'main'],
           banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+          // These functions never run a model: a stub replaces the native runtime (see no-onnx.ts).
+          esbuildArgs: { '--alias:onnxruntime-node': `${REPO_ROOT}functions/shared/no-onnx.ts` },
         },
         logGroup: new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.ONE_MONTH }),
         ...opts,

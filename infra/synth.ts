@@ -41,10 +41,9 @@ export function synthStack(options: SynthOptions = {}): SynthResult {
   const app = new cdk.App({
     outdir,
     context: {
-      // Docker image assets are only fingerprinted, never built, at synth; not staging them
-      // avoids copying the build context (and models) into cdk.out on every test run.
-      'aws:cdk:disable-asset-staging': true,
-      ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      // Without bundling, assets are only fingerprinted (Docker images are never built at
+      // synth); not staging them avoids copying build contexts into cdk.out on every test run.
+      ...(options.bundle ? {} : { 'aws:cdk:disable-asset-staging': true, 'aws:cdk:bundling-stacks': [] }),
     },
   });
   const stack = new StemscribeStack(app, 'Stemscribe', { config });
