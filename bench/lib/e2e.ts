@@ -37,6 +37,7 @@ export interface E2eRow {
 
 export interface E2eSection {
   rows: E2eRow[];
+  mixes?: Array<{ name: string; pianoNotes: number; levelsDb: Mix['levelsDb'] }>;
   skipped: string[];
   markdown: string;
 }
@@ -98,6 +99,8 @@ function fit(audio: AudioData, n: number, gain: number): Float32Array[] {
 
 interface Mix {
   name: string;
+  /** RMS level of each rendered part relative to the piano, dB. */
+  levelsDb: Record<'bass' | 'drums' | 'pad', number>;
   pianoNotes: Note[];
   piano: AudioData;
   mix: AudioData;
@@ -137,8 +140,11 @@ async function buildMixes(quick: boolean, log: (s: string) => void): Promise<{ m
     for (const ch of mixCh) for (const v of ch) peak = Math.max(peak, Math.abs(v));
     const g = peak > 0.9 ? 0.9 / peak : 1;
     const scale = (chs: Float32Array[]): Float32Array[] => chs.map((c) => c.map((v) => v * g));
+    const rms = (chs: Float32Array[]): number => Math.sqrt(chs.reduce((a, c) => a + c.reduce((b, v) => b + v * v, 0), 0) / (2 * n));
+    const rel = (k: number): number => 20 * Math.log10(rms(parts[k]) / rms(parts[0]));
     mixes.push({
       name: `${piece.name} ${startSec}-${startSec + excerptSec} s`,
+      levelsDb: { bass: rel(1), drums: rel(2), pad: rel(3) },
       pianoNotes,
       piano: { sampleRateHz: SAMPLE_RATE_HZ, channels: scale(parts[0]) },
       mix: { sampleRateHz: SAMPLE_RATE_HZ, channels: scale(mixCh) },
@@ -217,10 +223,13 @@ export async function runE2eSection(quick: boolean, log: (s: string) => void): P
   });
   const totalSec = mixes.reduce((a, m) => a + durationSec(m.mix), 0);
   const markdown = [
-    `${mixes.length} rendered mix(es), ${totalSec.toFixed(0)} s in all (piano + bass + drums + string pad, 44.1 kHz stereo); piano MIDI is the ground truth. Mean over mixes, %.`,
+    `${mixes.length} rendered mix(es), ${totalSec.toFixed(0)} s in all (piano + bass + drums + string pad, 44.1 kHz stereo); piano MIDI is the ground truth. Mean over mixes, %. ` +
+      `Levels relative to the piano (RMS, mean over mixes): bass ${num(mean(mixes.map((m) => m.levelsDb.bass)), 1)} dB, ` +
+      `drums ${num(mean(mixes.map((m) => m.levelsDb.drums)), 1)} dB, pad ${num(mean(mixes.map((m) => m.levelsDb.pad)), 1)} dB. ` +
+      'htdemucs puts piano and pad together in `other`, hence its low SDR against the piano alone.',
     '',
     table(['transcriber', 'path', 'onset F1', 'on+off F1', 'frame F1', '`other` vs piano SDR (dB)'], summary),
     ...(skipped.length > 0 ? ['', `Skipped: ${skipped.join('; ')}`] : []),
   ].join('\n');
-  return { rows, skipped, markdown };
+  return { rows, mixes: mixes.map((m) => ({ name: m.name, pianoNotes: m.pianoNotes.length, levelsDb: m.levelsDb })), skipped, markdown };
 }
