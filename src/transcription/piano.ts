@@ -1,0 +1,389 @@
+/**
+ * stemscribe's own piano transcriber: an Onsets-and-Frames-style network trained by `training/`
+ * on rendered piano audio, run through onnxruntime-node.
+ *
+ * audio -> mono 16 kHz -> log-mel (reproduced here exactly as training/features.py computes it) ->
+ * ONNX posteriors (onset, offset, frame, velocity per key and 20 ms frame), in chunks with context
+ * on both sides so memory stays bounded for long files -> notes (decodeNotes, the same algorithm
+ * as training/decode.py).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { z } from 'zod';
+import { downmixToMono } from '../audio/channels.js';
+import { resampleAudio } from '../audio/resample.js';
+import { ModelError, StemscribeError } from '../errors.js';
+import { modelPath } from '../models/paths.js';
+import type { AudioData, ModelInfo, Note, StageOptions, Transcriber, Transcription } from '../types.js';
+
+const STAGE = 'transcribe';
+
+const ManifestSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  license: z.string(),
+  file: z.string(),
+  features: z.object({
+    sampleRateHz: z.number().int().positive(),
+    hopSamples: z.number().int().positive(),
+    fftSize: z.number().int().positive(),
+    melBins: z.number().int().positive(),
+    fMinHz: z.number().nonnegative(),
+    fMaxHz: z.number().positive(),
+    logFloor: z.number().positive(),
+    window: z.literal('hann-periodic'),
+    center: z.literal('zero-pad'),
+    magnitude: z.literal('abs'),
+    melScale: z.literal('slaney'),
+    melNorm: z.literal('slaney'),
+  }),
+  input: z.string(),
+  outputs: z.object({ onset: z.string(), offset: z.string(), frame: z.string(), velocity: z.string() }),
+  minPitchMidi: z.number().int(),
+  keys: z.number().int().positive(),
+  chunkFrames: z.number().int().positive(),
+  contextFrames: z.number().int().nonnegative(),
+  thresholds: z.object({ onset: z.number(), frame: z.number(), offset: z.number() }),
+});
+export type PianoManifest = z.infer<typeof ManifestSchema>;
+export type MelFrontEnd = PianoManifest['features'];
+
+export function loadPianoManifest(dir: string): PianoManifest {
+  const path = join(dir, 'manifest.json');
+  if (!existsSync(path)) throw new ModelError(`Piano model manifest not found at ${path}; reinstall stemscribe or set STEMSCRIBE_MODELS_DIR.`, STAGE);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ModelError(`Piano model manifest ${path} is not valid JSON.`, STAGE, { cause: e });
+  }
+  const parsed = ManifestSchema.safeParse(raw);
+  if (!parsed.success) throw new ModelError(`Piano model manifest ${path} does not match the expected format: ${parsed.error.message}`, STAGE);
+  return parsed.data;
+}
+
+// ------------------------------------------------------------------------------------------ features
+
+/** Number of centred frames for `nSamples` samples (torch.stft with center=True). */
+export function frameCount(nSamples: number, hopSamples: number): number {
+  return Math.floor(nSamples / hopSamples) + 1;
+}
+
+function hzToMel(f: number): number {
+  return f >= 1000 ? 15 + Math.log(f / 1000) / (Math.log(6.4) / 27) : f / (200 / 3);
+}
+
+function melToHz(m: number): number {
+  return m >= 15 ? 1000 * Math.exp((Math.log(6.4) / 27) * (m - 15)) : m * (200 / 3);
+}
+
+/** Slaney mel filterbank with Slaney area normalisation (librosa's default), stored sparsely. */
+export interface MelFilterbank {
+  /** First FFT bin of each band. */
+  readonly firstBin: Int32Array;
+  /** Weights of each band from `firstBin` on. */
+  readonly weights: readonly Float32Array[];
+}
+
+export function melFilterbank(fe: MelFrontEnd): MelFilterbank {
+  const nBins = fe.fftSize / 2 + 1;
+  const fMax = Math.min(fe.fMaxHz, fe.sampleRateHz / 2);
+  const mMin = hzToMel(fe.fMinHz);
+  const mMax = hzToMel(fMax);
+  const pts = new Float64Array(fe.melBins + 2);
+  for (let i = 0; i < pts.length; i++) pts[i] = melToHz(mMin + ((mMax - mMin) * i) / (fe.melBins + 1));
+  const firstBin = new Int32Array(fe.melBins);
+  const weights: Float32Array[] = [];
+  for (let m = 0; m < fe.melBins; m++) {
+    const row: number[] = [];
+    let first = -1;
+    const norm = 2 / (pts[m + 2] - pts[m]);
+    for (let k = 0; k < nBins; k++) {
+      const f = (k * fe.sampleRateHz) / fe.fftSize;
+      const lower = (f - pts[m]) / (pts[m + 1] - pts[m]);
+      const upper = (pts[m + 2] - f) / (pts[m + 2] - pts[m + 1]);
+      const w = Math.max(0, Math.min(lower, upper)) * norm;
+      if (w > 0) {
+        if (first < 0) first = k;
+        // Zeros inside a band cannot happen for a triangle, so the run is contiguous.
+        row.push(w);
+      }
+    }
+    firstBin[m] = Math.max(0, first);
+    weights.push(Float32Array.from(row));
+  }
+  return { firstBin, weights };
+}
+
+/** In-place radix-2 complex FFT tables for one size. */
+class Fft {
+  readonly size: number;
+  private readonly rev: Uint32Array;
+  private readonly cos: Float64Array;
+  private readonly sin: Float64Array;
+
+  constructor(size: number) {
+    if (size < 2 || (size & (size - 1)) !== 0) throw new ModelError(`FFT size ${size} is not a power of two.`, STAGE);
+    this.size = size;
+    const bits = Math.log2(size);
+    this.rev = new Uint32Array(size);
+    for (let i = 0; i < size; i++) {
+      let r = 0;
+      for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
+      this.rev[i] = r;
+    }
+    this.cos = new Float64Array(size / 2);
+    this.sin = new Float64Array(size / 2);
+    for (let i = 0; i < size / 2; i++) {
+      this.cos[i] = Math.cos((-2 * Math.PI * i) / size);
+      this.sin[i] = Math.sin((-2 * Math.PI * i) / size);
+    }
+  }
+
+  transform(re: Float64Array, im: Float64Array): void {
+    const n = this.size;
+    for (let i = 0; i < n; i++) {
+      const j = this.rev[i];
+      if (j > i) {
+        const tr = re[i];
+        re[i] = re[j];
+        re[j] = tr;
+        const ti = im[i];
+        im[i] = im[j];
+        im[j] = ti;
+      }
+    }
+    for (let len = 2; len <= n; len <<= 1) {
+      const half = len >> 1;
+      const step = n / len;
+      for (let start = 0; start < n; start += len) {
+        for (let k = 0; k < half; k++) {
+          const wr = this.cos[k * step];
+          const wi = this.sin[k * step];
+          const a = start + k;
+          const b = a + half;
+          const xr = re[b] * wr - im[b] * wi;
+          const xi = re[b] * wi + im[b] * wr;
+          re[b] = re[a] - xr;
+          im[b] = im[a] - xi;
+          re[a] += xr;
+          im[a] += xi;
+        }
+      }
+    }
+  }
+}
+
+/** Log-mel frames of a mono signal at the front end's rate, exactly as training/features.py. */
+export class LogMelExtractor {
+  readonly fe: MelFrontEnd;
+  private readonly fft: Fft;
+  private readonly window: Float64Array;
+  private readonly bank: MelFilterbank;
+  private readonly re: Float64Array;
+  private readonly im: Float64Array;
+  private readonly mag: Float64Array;
+
+  constructor(fe: MelFrontEnd) {
+    this.fe = fe;
+    this.fft = new Fft(fe.fftSize);
+    this.window = new Float64Array(fe.fftSize);
+    for (let i = 0; i < fe.fftSize; i++) this.window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / fe.fftSize);
+    this.bank = melFilterbank(fe);
+    this.re = new Float64Array(fe.fftSize);
+    this.im = new Float64Array(fe.fftSize);
+    this.mag = new Float64Array(fe.fftSize / 2 + 1);
+  }
+
+  /** Frames [startFrame, endFrame) as a row-major [frames, melBins] array; frame t is centred on sample t * hop. */
+  frames(signal: Float32Array, startFrame: number, endFrame: number): Float32Array {
+    const { fftSize, hopSamples, melBins, logFloor } = this.fe;
+    const half = fftSize / 2;
+    const out = new Float32Array(Math.max(0, endFrame - startFrame) * melBins);
+    for (let t = startFrame; t < endFrame; t++) {
+      const first = t * hopSamples - half;
+      for (let i = 0; i < fftSize; i++) {
+        const s = first + i;
+        this.re[i] = s >= 0 && s < signal.length ? signal[s] * this.window[i] : 0;
+        this.im[i] = 0;
+      }
+      this.fft.transform(this.re, this.im);
+      for (let k = 0; k <= half; k++) this.mag[k] = Math.hypot(this.re[k], this.im[k]);
+      const row = (t - startFrame) * melBins;
+      for (let m = 0; m < melBins; m++) {
+        const w = this.bank.weights[m];
+        const b0 = this.bank.firstBin[m];
+        let acc = 0;
+        for (let j = 0; j < w.length; j++) acc += w[j] * this.mag[b0 + j];
+        out[row + m] = Math.log(Math.max(acc, logFloor));
+      }
+    }
+    return out;
+  }
+}
+
+// ------------------------------------------------------------------------------------------ decoding
+
+/** Model posteriors, each row-major [frames, keys]. */
+export interface PianoPosteriors {
+  readonly frames: number;
+  readonly keys: number;
+  readonly onset: Float32Array;
+  readonly offset: Float32Array;
+  readonly frame: Float32Array;
+  readonly velocity: Float32Array;
+}
+
+export interface DecodeThresholds {
+  onset: number;
+  frame: number;
+  offset: number;
+}
+
+/**
+ * Posteriors -> notes (training/decode.py does the same). A note starts at the peak frame of each
+ * run of onset frames above threshold, refined to sub-frame time by a parabola through the peak
+ * and its neighbours; it lasts while the frame posterior stays above threshold and ends early at a
+ * confident offset or at the key's next onset run. Velocity is the mean over the onset run.
+ */
+export function decodeNotes(post: PianoPosteriors, frameSec: number, thresholds: DecodeThresholds, minPitchMidi: number): Note[] {
+  const { frames: n, keys, onset, offset, frame, velocity } = post;
+  const notes: Note[] = [];
+  const at = (a: Float32Array, t: number, k: number): number => a[t * keys + k];
+  for (let k = 0; k < keys; k++) {
+    let t = 0;
+    while (t < n) {
+      if (at(onset, t, k) < thresholds.onset) {
+        t++;
+        continue;
+      }
+      let runEnd = t;
+      while (runEnd + 1 < n && at(onset, runEnd + 1, k) >= thresholds.onset) runEnd++;
+      let peak = t;
+      for (let i = t + 1; i <= runEnd; i++) if (at(onset, i, k) > at(onset, peak, k)) peak = i;
+      let delta = 0;
+      if (peak > 0 && peak < n - 1) {
+        const a = at(onset, peak - 1, k);
+        const b = at(onset, peak, k);
+        const c = at(onset, peak + 1, k);
+        const den = a - 2 * b + c;
+        if (den < 0) delta = Math.min(0.5, Math.max(-0.5, (0.5 * (a - c)) / den));
+      }
+      let end = runEnd + 1;
+      while (end < n && at(onset, end, k) < thresholds.onset && at(frame, end, k) >= thresholds.frame) {
+        if (at(offset, end, k) >= thresholds.offset) break;
+        end++;
+      }
+      const onsetSec = (peak + delta) * frameSec;
+      const offsetSec = Math.max(end * frameSec, onsetSec + frameSec);
+      let vel = 0;
+      for (let i = t; i <= runEnd; i++) vel += at(velocity, i, k);
+      vel /= runEnd - t + 1;
+      notes.push({
+        onsetSec,
+        offsetSec,
+        pitchMidi: k + minPitchMidi,
+        velocity: Math.min(127, Math.max(1, Math.round(vel * 127))),
+        confidence: at(onset, peak, k),
+      });
+      t = runEnd + 1;
+    }
+  }
+  return notes.sort((x, y) => x.onsetSec - y.onsetSec || x.pitchMidi - y.pitchMidi);
+}
+
+// ------------------------------------------------------------------------------------------ inference
+
+export interface PianoTranscriberOptions {
+  /** Folder with manifest.json and the ONNX file; default `<models>/piano`. */
+  modelDir?: string;
+  /** onnxruntime intra-op threads (default: onnxruntime's choice, all cores). */
+  intraOpNumThreads?: number;
+}
+
+export class PianoTranscriber implements Transcriber {
+  readonly info: ModelInfo;
+  readonly manifest: PianoManifest;
+  readonly #session: InferenceSession;
+  readonly #mel: LogMelExtractor;
+
+  private constructor(manifest: PianoManifest, session: InferenceSession) {
+    this.manifest = manifest;
+    this.#session = session;
+    this.#mel = new LogMelExtractor(manifest.features);
+    this.info = { name: 'piano', version: manifest.version, license: manifest.license };
+  }
+
+  static async create(opts: PianoTranscriberOptions = {}): Promise<PianoTranscriber> {
+    const dir = opts.modelDir ?? modelPath('piano');
+    const manifest = loadPianoManifest(dir);
+    const file = join(dir, manifest.file);
+    if (!existsSync(file)) throw new ModelError(`Piano model ${file} not found; reinstall stemscribe or set STEMSCRIBE_MODELS_DIR.`, STAGE);
+    let session: InferenceSession;
+    try {
+      session = await InferenceSession.create(file, {
+        executionProviders: ['cpu'],
+        ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
+      });
+    } catch (e) {
+      throw new ModelError(`Piano model ${file} could not be loaded (corrupt or incompatible file).`, STAGE, { cause: e });
+    }
+    const outs = Object.values(manifest.outputs);
+    if (!session.inputNames.includes(manifest.input) || outs.some((o) => !session.outputNames.includes(o))) {
+      throw new ModelError(`Piano model ${file} does not have the tensors its manifest names (${manifest.input} -> ${outs.join(', ')}).`, STAGE);
+    }
+    return new PianoTranscriber(manifest, session);
+  }
+
+  /** Seconds per posterior frame. */
+  get frameSec(): number {
+    return this.manifest.features.hopSamples / this.manifest.features.sampleRateHz;
+  }
+
+  /** Mono audio at the model's rate -> posteriors, one chunk (plus context) at a time. */
+  async posteriors(
+    mono: Float32Array,
+    onProgress?: (fractionDone: number) => void,
+    chunking: { chunkFrames: number; contextFrames: number } = this.manifest,
+  ): Promise<PianoPosteriors> {
+    const { keys, input, outputs, features } = this.manifest;
+    const { chunkFrames, contextFrames } = chunking;
+    const n = frameCount(mono.length, features.hopSamples);
+    const result = {
+      frames: n,
+      keys,
+      onset: new Float32Array(n * keys),
+      offset: new Float32Array(n * keys),
+      frame: new Float32Array(n * keys),
+      velocity: new Float32Array(n * keys),
+    };
+    for (let core = 0; core < n; core += chunkFrames) {
+      const a = Math.max(0, core - contextFrames);
+      const b = Math.min(n, core + chunkFrames + contextFrames);
+      const e = Math.min(n, core + chunkFrames);
+      const mel = this.#mel.frames(mono, a, b);
+      const feeds = { [input]: new Tensor('float32', mel, [1, b - a, features.melBins]) };
+      const res = await this.#session.run(feeds);
+      for (const key of ['onset', 'offset', 'frame', 'velocity'] as const) {
+        const t = res[outputs[key]];
+        if (!t || !(t.data instanceof Float32Array)) throw new ModelError(`Piano model returned no float32 '${outputs[key]}' output.`, STAGE);
+        result[key].set(t.data.subarray((core - a) * keys, (e - a) * keys), core * keys);
+        t.dispose();
+      }
+      onProgress?.(e / n);
+    }
+    return result;
+  }
+
+  async transcribe(audio: AudioData, options?: StageOptions): Promise<Transcription> {
+    if (audio.channels.length === 0) throw new StemscribeError('Cannot transcribe audio with no channels.', STAGE);
+    const mono = resampleAudio(downmixToMono(audio), this.manifest.features.sampleRateHz).channels[0];
+    const post = await this.posteriors(mono, options?.onProgress);
+    return { notes: decodeNotes(post, this.frameSec, this.manifest.thresholds, this.manifest.minPitchMidi) };
+  }
+
+  async dispose(): Promise<void> {
+    await this.#session.release();
+  }
+}

@@ -1,0 +1,116 @@
+"""Evaluates on the 14 real MAPS ENSTDkCl recordings (full length; validation only, never training).
+
+    python -m training.evaluate                      # ours (models/piano ONNX) and the seed baseline
+    python -m training.evaluate --threads 2 --json training/runs/eval.json
+
+mir_eval note precision/recall/F1 with 50 ms onset tolerance, and F1 with offsets (ratio 0.2,
+min 50 ms), averaged over files (each file's scores, then the mean, as in the Onsets and Frames
+paper). Ours runs the exported ONNX graph with the same chunking as the TypeScript transcriber;
+its time (features + network + decoding) gives the real-time factor.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import soundfile as sf
+import torch
+
+from .config import HOP_SAMPLES, MODELS_DIR, RUNS_DIR, SAMPLE_RATE_HZ, SHARED_DATA
+from .decode import decode_frames, decode_notes
+from .export import run_chunked
+from .features import LogMel
+from .train import Setup, note_scores
+
+MAPS_DIR = SHARED_DATA / 'eval' / 'maps-enstdkcl'
+
+
+def load_ref(tsv: Path) -> np.ndarray:
+    rows = np.loadtxt(tsv, delimiter='\t', skiprows=1, ndmin=2)
+    return rows[:, :4]
+
+
+def ours(audio: np.ndarray, session: ort.InferenceSession, mel: LogMel) -> np.ndarray:
+    with torch.no_grad():
+        m = mel(torch.from_numpy(audio)[None])[0].numpy()
+    post = run_chunked(session, m)
+    return decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], HOP_SAMPLES / SAMPLE_RATE_HZ)
+
+
+def seed(audio: np.ndarray, setup: Setup) -> np.ndarray:
+    with torch.no_grad():
+        fr = []
+        step = SAMPLE_RATE_HZ * 60  # a minute at a time; the 7-frame window barely crosses the seams
+        for s in range(0, len(audio), step):
+            mel = setup.features(audio[None, s:s + step], None)
+            fr.append(torch.sigmoid(setup.model(mel)['frame'])[0, :-1].numpy())
+        frames = np.concatenate(fr)
+    return decode_frames(frames, setup.frame_sec())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--model-dir', type=Path, default=MODELS_DIR)
+    ap.add_argument('--seed-checkpoint', type=Path, default=RUNS_DIR / 'seed' / 'best.pt')
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--limit', type=int, default=0, help='only the first N files (quick check)')
+    ap.add_argument('--json', type=Path, default=None)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    if not MAPS_DIR.is_dir():
+        raise SystemExit(f'MAPS recordings not found at {MAPS_DIR}')
+    files = sorted(MAPS_DIR.glob('*.flac'))[:args.limit or None]
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = args.threads
+    manifest = json.loads((args.model_dir / 'manifest.json').read_text())
+    session = ort.InferenceSession(str(args.model_dir / manifest['file']), opts, providers=['CPUExecutionProvider'])
+    mel = LogMel()
+    systems: dict[str, list[dict]] = {'ours': []}
+    seed_setup = None
+    if args.seed_checkpoint.exists():
+        seed_setup = Setup('seed', torch.device('cpu'))
+        seed_setup.model.load_state_dict(torch.load(args.seed_checkpoint, map_location='cpu', weights_only=False)['model'])
+        seed_setup.model.eval()
+        systems['seed'] = []
+    total_audio, total_time = 0.0, 0.0
+    for f in files:
+        audio, sr = sf.read(f, dtype='float32')
+        if audio.ndim == 2:
+            audio = audio.mean(axis=1)
+        assert sr == SAMPLE_RATE_HZ, f'{f}: {sr} Hz'
+        ref = load_ref(f.with_suffix('.tsv'))
+        t = time.perf_counter()
+        est = ours(audio, session, mel)
+        dt = time.perf_counter() - t
+        total_audio += len(audio) / sr
+        total_time += dt
+        s = note_scores(ref, est)
+        s['file'] = f.stem
+        systems['ours'].append(s)
+        line = f'{f.stem:34s} ours P={s["p"]:.3f} R={s["r"]:.3f} F1={s["f1"]:.3f} F1off={s["f1_off"]:.3f} ({len(audio) / sr / dt:.0f}x rt)'
+        if seed_setup is not None:
+            ss = note_scores(ref, seed(audio, seed_setup))
+            ss['file'] = f.stem
+            systems['seed'].append(ss)
+            line += f' | seed F1={ss["f1"]:.3f} F1off={ss["f1_off"]:.3f}'
+        print(line, flush=True)
+    print(f'\nMAPS ENSTDkCl, {len(files)} files, {total_audio / 60:.1f} min, mean over files')
+    print(f'{"system":8s} {"P":>6s} {"R":>6s} {"F1":>6s} {"F1+off":>7s}')
+    summary = {}
+    for name, rows in systems.items():
+        m = {k: float(np.mean([r[k] for r in rows])) for k in ('p', 'r', 'f1', 'f1_off')}
+        summary[name] = m
+        print(f'{name:8s} {m["p"]:6.3f} {m["r"]:6.3f} {m["f1"]:6.3f} {m["f1_off"]:7.3f}')
+    speed = total_audio / total_time
+    print(f'ours: {speed:.0f}x real time ({args.threads} threads, Python onnxruntime, features + network + decoding)')
+    if args.json:
+        args.json.write_text(json.dumps({'summary': summary, 'speedX': speed, 'threads': args.threads,
+                                         'manifestVersion': manifest['version'], 'files': systems}, indent=1))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,135 @@
+"""Exports a trained checkpoint to ONNX for onnxruntime-node, with its manifest and a parity fixture.
+
+    python -m training.export [--config small] [--checkpoint training/runs/small/best.pt]
+
+Writes models/piano/piano.onnx (input `mel` [batch, frames, 229] log-mel; outputs `onset`, `offset`,
+`frame`, `velocity` [batch, frames, 88] posteriors), models/piano/manifest.json (front-end parameters,
+tensor names, decoding thresholds, chunking), and test/transcription/fixtures/piano-parity.{s16,json}:
+a short rendered clip with the Python features, ONNX posteriors and decoded notes, which the TS test
+compares against.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from .bank import load_bank
+from .config import (CONFIGS, F_MAX_HZ, F_MIN_HZ, HOP_SAMPLES, LOG_FLOOR, MAX_MIDI, MIN_MIDI, MODELS_DIR, N_FFT,
+                     N_MELS, REPO_ROOT, RUNS_DIR, SAMPLE_RATE_HZ)
+from .decode import FRAME_THRESHOLD, OFFSET_THRESHOLD, ONSET_THRESHOLD, decode_notes
+from .features import LogMel
+from .midi_data import procedural
+from .model import PianoTranscriber, ProbabilityModel
+from .synth import Sampler
+
+FIXTURE_DIR = REPO_ROOT / 'test' / 'transcription' / 'fixtures'
+OUTPUTS = ['onset', 'offset', 'frame', 'velocity']
+CHUNK_FRAMES = 1000  # 20 s per ONNX call
+CONTEXT_FRAMES = 100  # 2 s each side, dropped after inference so the BiGRUs see both directions
+
+
+def load_model(config: str, checkpoint: Path) -> tuple[PianoTranscriber, dict]:
+    ck = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    model = PianoTranscriber(CONFIGS[config])
+    model.load_state_dict(ck['model'])
+    model.eval()
+    return model, ck
+
+
+def run_chunked(session: ort.InferenceSession, mel: np.ndarray) -> dict[str, np.ndarray]:
+    """The same chunking as src/transcription/piano.ts: 1000-frame cores with 100 frames of context."""
+    n = len(mel)
+    out = {k: np.zeros((n, MAX_MIDI - MIN_MIDI + 1), np.float32) for k in OUTPUTS}
+    for core in range(0, n, CHUNK_FRAMES):
+        a = max(0, core - CONTEXT_FRAMES)
+        b = min(n, core + CHUNK_FRAMES + CONTEXT_FRAMES)
+        res = session.run(OUTPUTS, {'mel': mel[None, a:b].astype(np.float32)})
+        e = min(n, core + CHUNK_FRAMES)
+        for k, r in zip(OUTPUTS, res):
+            out[k][core:e] = r[0, core - a:e - a]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--config', default='small', choices=list(CONFIGS))
+    ap.add_argument('--checkpoint', type=Path, default=None)
+    ap.add_argument('--out-dir', type=Path, default=MODELS_DIR)
+    args = ap.parse_args()
+    ckpt = args.checkpoint or RUNS_DIR / args.config / 'best.pt'
+    model, ck = load_model(args.config, ckpt)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_path = args.out_dir / 'piano.onnx'
+    wrapped = ProbabilityModel(model).eval()
+    dummy = torch.randn(1, 300, N_MELS)
+    torch.onnx.export(wrapped, (dummy,), str(onnx_path), input_names=['mel'], output_names=OUTPUTS,
+                      dynamic_axes={'mel': {0: 'batch', 1: 'frames'}, **{k: {0: 'batch', 1: 'frames'} for k in OUTPUTS}},
+                      opset_version=17, dynamo=False)
+    wrapped.eval()  # the exporter restores the wrapper's mode, which would re-enable dropout
+    with torch.no_grad():
+        ref = [t.numpy() for t in wrapped(dummy)]
+    sess = ort.InferenceSession(str(onnx_path), providers=['CPUExecutionProvider'])
+    got = sess.run(OUTPUTS, {'mel': dummy.numpy()})
+    err = max(float(np.abs(a - b).max()) for a, b in zip(ref, got))
+    print(f'ONNX vs PyTorch max abs difference: {err:.2e}')
+    assert err < 1e-4, err
+    sha = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
+    manifest = {
+        'name': 'piano',
+        'version': f"0.1.0-{args.config}-step{ck['step']}",
+        'license': 'Apache-2.0 (weights trained by stemscribe on renders of CC BY-NC-SA ASAP MIDI; see MODEL_CARD.md)',
+        'file': 'piano.onnx',
+        'sha256': sha,
+        'config': ck['config'],
+        'trainingStep': ck['step'],
+        'features': {'sampleRateHz': SAMPLE_RATE_HZ, 'hopSamples': HOP_SAMPLES, 'fftSize': N_FFT, 'melBins': N_MELS,
+                     'fMinHz': F_MIN_HZ, 'fMaxHz': F_MAX_HZ, 'logFloor': LOG_FLOOR, 'window': 'hann-periodic',
+                     'center': 'zero-pad', 'magnitude': 'abs', 'melScale': 'slaney', 'melNorm': 'slaney'},
+        'input': 'mel',
+        'outputs': {k: k for k in OUTPUTS},
+        'minPitchMidi': MIN_MIDI,
+        'keys': MAX_MIDI - MIN_MIDI + 1,
+        'chunkFrames': CHUNK_FRAMES,
+        'contextFrames': CONTEXT_FRAMES,
+        'thresholds': {'onset': ONSET_THRESHOLD, 'frame': FRAME_THRESHOLD, 'offset': OFFSET_THRESHOLD},
+    }
+    (args.out_dir / 'manifest.json').write_text(json.dumps(manifest, indent=2) + '\n')
+    print(f'wrote {onnx_path} ({onnx_path.stat().st_size} bytes) and manifest.json')
+    write_fixture(sess)
+
+
+def write_fixture(sess: ort.InferenceSession) -> None:
+    """3 s of procedural material with the held-out timbre: Python features, posteriors, notes."""
+    rng = np.random.default_rng(7)
+    notes = procedural(rng, 3.0)
+    audio = Sampler(load_bank('musescore')).render(notes, 3.0, rng)
+    audio = np.round(audio / np.abs(audio).max() * 0.5 * 32767).astype(np.int16)
+    FIXTURE_DIR.mkdir(parents=True, exist_ok=True)
+    (FIXTURE_DIR / 'piano-parity.s16').write_bytes(audio.astype('<i2').tobytes())
+    x = torch.from_numpy(audio.astype(np.float32) / 32768.0)[None]
+    mel = LogMel()(x)[0].numpy()
+    post = run_chunked(sess, mel)
+    est = decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], HOP_SAMPLES / SAMPLE_RATE_HZ)
+    probe_frames = [0, 1, 37, 75, 120, len(mel) - 1]
+    fixture = {
+        'sampleRateHz': SAMPLE_RATE_HZ,
+        'frames': len(mel),
+        'probeFrames': probe_frames,
+        'mel': [[round(float(v), 5) for v in mel[t]] for t in probe_frames],
+        'posteriors': {k: [[round(float(v), 6) for v in post[k][t]] for t in probe_frames] for k in OUTPUTS},
+        'notes': [{'onsetSec': round(float(n[0]), 6), 'offsetSec': round(float(n[1]), 6), 'pitchMidi': int(n[2]),
+                   'velocity': int(n[3])} for n in est],
+        'referenceNotes': [{'onsetSec': float(n[0]), 'offsetSec': float(n[1]), 'pitchMidi': int(n[2])} for n in notes],
+    }
+    (FIXTURE_DIR / 'piano-parity.json').write_text(json.dumps(fixture) + '\n')
+    print(f'fixture: {len(mel)} frames, {len(est)} decoded notes, {len(notes)} reference notes')
+
+
+if __name__ == '__main__':
+    main()

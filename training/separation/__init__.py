@@ -1,0 +1,1 @@
+"""stemscribe's own source separator (open-unmix style), trained on rendered multitracks."""
