@@ -55,7 +55,8 @@ export function diagnose(stage: CloudStage, error: string, cause: string | undef
   const lambdaCause = parseJson<LambdaErrorCause>(cause);
   const message = lambdaCause?.errorMessage ?? cause ?? '';
   if (USER_ERRORS.has(error)) {
-    return { error, reason: message, retryable: error !== 'InputError' };
+    // Bad input and a missing/corrupt model stay broken on a re-run; other core errors may not.
+    return { error, reason: message, retryable: error === 'StemscribeError' };
   }
   if (error === 'TransientError') {
     return { error, reason: `The ${stage} stage could not reach storage after several retries (${message}). ${RERUN}`, retryable: true };

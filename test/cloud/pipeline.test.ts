@@ -164,6 +164,32 @@ describe('Local cloud: transient failures', () => {
     expect((await getJson<Manifest>('results/flaky.json')).status).toBe('succeeded');
   });
 
+  it('a Batch job that fails transiently is retried by the job definition’s retry strategy', async () => {
+    // Every SDK attempt of the job's record write fails once: the entrypoint exits 75 and Batch
+    // runs a second attempt, as EvaluateOnExit in the synthesized job definition says.
+    cloud.s3.injectFault({ method: 'PUT', pathPattern: /\/work\/[^/]+\/separate\.json$/, count: S3_MAX_ATTEMPTS, code: 'InternalError', status: 500 });
+    const jobsBefore = cloud.batch.jobs.length;
+    const { execution } = await upload('uploads/batch-retry.wav', shortSongWav(1));
+    expect(execution?.status, execution?.cause).toBe('SUCCEEDED');
+    const job = cloud.batch.jobs[jobsBefore];
+    expect(job.Attempts.map((a) => a.Container.ExitCode)).toEqual([75, 0]);
+    expect(execution?.states.find((s) => s.name === 'Separate')?.retries).toBe(0);
+  });
+
+  it('a Batch job that keeps failing fails the execution with the job’s own reason', async () => {
+    // Three Batch attempts, each exhausting the SDK's attempts.
+    cloud.s3.injectFault({ method: 'PUT', pathPattern: /\/work\/[^/]+\/separate\.json$/, count: 3 * S3_MAX_ATTEMPTS, code: 'InternalError', status: 500 });
+    const jobsBefore = cloud.batch.jobs.length;
+    const { execution } = await upload('uploads/batch-down.wav', shortSongWav(1));
+    expect(execution?.status).toBe('FAILED');
+    expect(cloud.batch.jobs[jobsBefore].Attempts.map((a) => a.Container.ExitCode)).toEqual([75, 75, 75]);
+    const record = await getJson<ErrorRecord>('results/batch-down.error.json');
+    expect(record).toMatchObject({ stage: 'separate', error: 'TransientError', retryable: true });
+    expect(record.reason).toMatch(/could not reach storage.*Re-running is safe/);
+    expect(execution?.error).toBe('TransientError');
+    expect(execution?.states.map((s) => s.name)).toEqual(['Probe', 'Separate', 'SeparateFailed', 'RecordFailure', 'Failed']);
+  });
+
   it('lists nothing under results/ but the outputs named in manifests and error records', async () => {
     await cloud.idle();
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: cloud.outputBucket, Prefix: 'results/' }));
