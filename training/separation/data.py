@@ -1,0 +1,90 @@
+"""Rendered multitrack songs (training/separation/render.ts) and open-unmix-style augmentation:
+random gains per stem, random channel swaps, stems drawn from different songs, random mix level."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import DATA_DIR, TARGETS
+
+
+@dataclass
+class Song:
+    name: str
+    samples: int
+    sample_rate_hz: int
+    scale: float
+    pcm: np.ndarray  # int16 memmap [targets, channels, samples]
+    meta: dict
+
+    def read(self, start: int, length: int, target: int | None = None) -> np.ndarray:
+        """float32 [targets, 2, length] (or [2, length] for one target)."""
+        sl = self.pcm[:, :, start:start + length] if target is None else self.pcm[target, :, start:start + length]
+        return sl.astype(np.float32) * np.float32(self.scale)
+
+
+def load_split(split: str, sample_rate_hz: int, data_dir: Path = DATA_DIR) -> list[Song]:
+    index = data_dir / split / 'index.jsonl'
+    if not index.exists():
+        raise FileNotFoundError(f'{index} is missing: render the songs first (node_modules/.bin/tsx training/separation/render.ts)')
+    songs = []
+    for line in index.read_text().splitlines():
+        if not line.strip():
+            continue
+        e = json.loads(line)
+        if e['sampleRateHz'] != sample_rate_hz:
+            raise ValueError(f"{e['name']} is at {e['sampleRateHz']} Hz, the config wants {sample_rate_hz} Hz: "
+                             f"render with --train-rate-hz {sample_rate_hz} into another --out folder")
+        pcm = np.memmap(data_dir / split / f"{e['name']}.s16", dtype=np.int16, mode='r').reshape(len(TARGETS), 2, e['samples'])
+        songs.append(Song(e['name'], e['samples'], e['sampleRateHz'], e['scale'], pcm, e))
+    return songs
+
+
+def rms_db(x: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-12))
+
+
+class Augmented:
+    """Draws [batch, targets, 2, samples] training examples whose sum over targets is the mix."""
+
+    def __init__(self, songs: list[Song], segment_samples: int, p_random_mix: float):
+        self.songs = [s for s in songs if s.samples > segment_samples]
+        self.n = segment_samples
+        self.p_random_mix = p_random_mix
+
+    def example(self, rng: np.random.Generator) -> np.ndarray:
+        base = self.songs[rng.integers(len(self.songs))]
+        base_start = int(rng.integers(base.samples - self.n))
+        out = np.empty((len(TARGETS), 2, self.n), np.float32)
+        for j in range(len(TARGETS)):
+            song, start = base, base_start
+            if rng.random() < self.p_random_mix:
+                song = self.songs[rng.integers(len(self.songs))]
+                start = int(rng.integers(song.samples - self.n))
+            x = song.read(start, self.n, j)
+            # Stems are rendered at their GM levels; spread them so no stem is always loud or quiet.
+            x *= np.float32(10 ** (rng.uniform(-9, 3) / 20))
+            if rng.random() < 0.5:
+                x = x[::-1]
+            out[j] = x
+        # Mix level between -30 and -10 dBFS RMS (rendered songs sit near -25, mastered songs near -12).
+        level = rms_db(out.sum(0))
+        if level > -100:
+            out *= np.float32(10 ** ((rng.uniform(-30, -10) - level) / 20))
+        return out
+
+    def batch(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.stack([self.example(rng) for _ in range(size)])
+
+
+def fixed_segments(songs: list[Song], segment_samples: int, per_song: int = 2) -> np.ndarray:
+    """Unaugmented validation segments (each song's own stems), [n, targets, 2, samples]."""
+    out = []
+    for s in songs:
+        for k in range(per_song):
+            start = (s.samples - segment_samples) * (k + 1) // (per_song + 1)
+            out.append(s.read(start, segment_samples))
+    return np.stack(out)

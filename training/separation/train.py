@@ -1,0 +1,134 @@
+"""Trains the `unmix` separator (resumable: re-running continues from runs/separation/<config>/last.pt).
+
+  training/.venv/bin/python -m training.separation.train --config small --minutes 80
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+
+import numpy as np
+import torch
+
+from .config import CONFIGS, RUNS_DIR, SepConfig
+from .data import Augmented, fixed_segments, load_split
+from .model import Unmix, stft
+
+
+def spectra(batch: torch.Tensor, cfg: SepConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """[B, targets, 2, n] audio -> (mix magnitude [frames, B, 2, bins], target magnitudes [frames, B, targets, 2, bins])."""
+    spec = stft(batch, cfg)  # complex [B, T, 2, bins, frames]
+    mix = spec.sum(1).abs().permute(3, 0, 1, 2)
+    tgt = spec.abs().permute(4, 0, 1, 2, 3)
+    return mix, tgt
+
+
+@torch.no_grad()
+def input_statistics(model: Unmix, data: Augmented, cfg: SepConfig, rng: np.random.Generator, n: int = 48) -> None:
+    """open-unmix's scaler: mean and std of the mix magnitude per input bin."""
+    mags = []
+    for _ in range(n // 8):
+        mix, _ = spectra(torch.from_numpy(data.batch(rng, 8)), cfg)
+        mags.append(mix[..., : cfg.max_bin].reshape(-1, cfg.max_bin))
+    m = torch.cat(mags)
+    model.input_mean.copy_(-m.mean(0))
+    model.input_scale.copy_(1.0 / m.std(0).clamp_min(1e-8))
+
+
+@torch.no_grad()
+def validate(model: Unmix, val: torch.Tensor, cfg: SepConfig) -> dict[str, float]:
+    model.eval()
+    losses, sdrs = [], []
+    for i in range(0, len(val), 4):
+        mix, tgt = spectra(val[i:i + 4], cfg)
+        est = model(mix)
+        losses.append(torch.mean((est - tgt) ** 2).item())
+        # Spectral SDR per target (ratio of target energy to error energy), a quick proxy.
+        num = (tgt ** 2).sum(dim=(0, 3, 4))
+        den = ((est - tgt) ** 2).sum(dim=(0, 3, 4))
+        sdrs.append((10 * torch.log10((num + 1e-8) / (den + 1e-8))).mean(0))
+    model.train()
+    sdr = torch.stack(sdrs).mean(0)
+    return {'loss': float(np.mean(losses)), **{f'sdr_{t}': round(float(v), 2) for t, v in zip(('vocals', 'drums', 'bass', 'other'), sdr)}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--config', default='small', choices=list(CONFIGS))
+    ap.add_argument('--minutes', type=float, default=math.inf, help='stop (with a checkpoint) after this long')
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--device', default='cpu')
+    ap.add_argument('--seed', type=int, default=0)
+    args = ap.parse_args()
+    cfg = CONFIGS[args.config]
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    device = torch.device(args.device)
+    run = RUNS_DIR / cfg.name
+    run.mkdir(parents=True, exist_ok=True)
+
+    seg = int(cfg.segment_sec * cfg.sample_rate_hz)
+    train = Augmented(load_split('train', cfg.sample_rate_hz), seg, cfg.p_random_mix)
+    val = torch.from_numpy(fixed_segments(load_split('valid', cfg.sample_rate_hz), seg)).to(device)
+    print(f'{len(train.songs)} training songs, {len(val)} validation segments', flush=True)
+
+    model = Unmix(cfg).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.3, patience=8)
+    rng = np.random.default_rng(args.seed)
+    step, best = 0, math.inf
+    last = run / 'last.pt'
+    if last.exists():
+        ck = torch.load(last, map_location=device, weights_only=False)
+        model.load_state_dict(ck['model'])
+        opt.load_state_dict(ck['opt'])
+        sched.load_state_dict(ck['sched'])
+        step, best = ck['step'], ck['best']
+        rng.bit_generator.state = ck['rng']
+        torch.set_rng_state(ck['torch_rng'])
+        print(f'resumed at step {step} (best valid loss {best:.4g})', flush=True)
+    else:
+        input_statistics(model, train, cfg, rng)
+
+    def save(path):
+        torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'sched': sched.state_dict(), 'step': step,
+                    'best': best, 'rng': rng.bit_generator.state, 'torch_rng': torch.get_rng_state(),
+                    'config': cfg.to_dict()}, path)
+
+    t0 = time.time()
+    log = open(run / 'log.jsonl', 'a')
+    model.train()
+    running = []
+    while step < cfg.steps and (time.time() - t0) / 60 < args.minutes:
+        batch = torch.from_numpy(train.batch(rng, cfg.batch_size)).to(device)
+        mix, tgt = spectra(batch, cfg)
+        est = model(mix)
+        loss = torch.mean((est - tgt) ** 2)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        step += 1
+        running.append(loss.item())
+        if step % cfg.validate_every == 0:
+            v = validate(model, val, cfg)
+            sched.step(v['loss'])
+            rec = {'step': step, 'train_loss': float(np.mean(running)), 'valid': v, 'lr': opt.param_groups[0]['lr'],
+                   'minutes': round((time.time() - t0) / 60, 1)}
+            running = []
+            print(json.dumps(rec), flush=True)
+            log.write(json.dumps(rec) + '\n')
+            log.flush()
+            if v['loss'] < best:
+                best = v['loss']
+                save(run / 'best.pt')
+        if step % cfg.checkpoint_every == 0:
+            save(last)
+    save(last)
+    print(f'stopped at step {step}; best valid loss {best:.4g}', flush=True)
+
+
+if __name__ == '__main__':
+    main()
