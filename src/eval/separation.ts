@@ -10,15 +10,23 @@
  * normal equations are built from FFT cross-correlations, exactly as mir_eval's `_project`.
  *
  * Two liberties, neither of which changes a result beyond float rounding:
- * - The Gram matrix is factored once (Cholesky) and reused for every estimate and channel,
- *   instead of mir_eval's LU solve per (estimate, reference) pair.
+ * - The Gram matrix is factored once and reused for every estimate and channel, instead of
+ *   mir_eval's LU solve per (estimate, reference) pair; it is block-Toeplitz, so the factorisation
+ *   is a multichannel Levinson recursion with iterative refinement (dense Cholesky as fallback).
  * - Reference signals that are exact copies of another (or all zero) are dropped from the
  *   projection basis: they span no new directions, so the projection is unchanged, and the
  *   normal equations stay non-singular (mir_eval falls back to `lstsq` there).
  */
 import { EvalInputError } from './errors.js';
 import { crossCorrelation, fftInPlace, nextPow2, realFft, type Spectrum } from './fft.js';
-import { choleskyFactor, choleskySolve, type CholeskyFactor } from './linalg.js';
+import {
+  blockToeplitzFactor,
+  blockToeplitzSolve,
+  choleskyFactor,
+  choleskySolve,
+  type BlockToeplitzFactor,
+  type CholeskyFactor,
+} from './linalg.js';
 
 /** Length of the distortion filters, samples (mir_eval's `flen`). */
 export const FILTER_LENGTH = 512;
@@ -129,6 +137,9 @@ function validateImages(reference: SourceImages, estimated: SourceImages): strin
 interface Projector {
   /** Indices (into the spectra list) of the basis signals kept after dropping duplicates. */
   readonly basis: readonly number[];
+  /** Levinson inverse factorisation (fast path) ... */
+  readonly toeplitz: BlockToeplitzFactor | null;
+  /** ... or dense Cholesky when the recursion meets a (numerically) singular block. */
   readonly factor: CholeskyFactor | null;
 }
 
@@ -169,15 +180,49 @@ class ProjectionContext {
     return c;
   }
 
-  /** Builds and factors the normal equations for the span of the given signals. */
+  /**
+   * Builds and factors the normal equations for the span of the given signals. The Gram matrix
+   * (mir_eval's G) is block-Toeplitz once lags and sources are interleaved:
+   * T[(a, i)][(b, j)] = R(b - a)[i][j] = ssf_ij[(b - a) mod nFft], so the Levinson recursion
+   * factors it in O(flen^2 K^3); a dense Cholesky is the fallback.
+   */
   public projector(signalIndices: readonly number[]): Projector {
     const basis = [...new Set(signalIndices.map((i) => this.canonical[i]).filter((i) => i >= 0))];
-    if (basis.length === 0) return { basis, factor: null };
+    if (basis.length === 0) return { basis, toeplitz: null, factor: null };
     const flen = this.flen;
     const nFft = this.nFft;
-    const n = basis.length * flen;
+    const k = basis.length;
+    const r: Float64Array[] = Array.from({ length: flen }, () => new Float64Array(k * k));
+    for (let bi = 0; bi < k; bi++) {
+      for (let bj = 0; bj <= bi; bj++) {
+        const ssf = this.corr(basis[bi], basis[bj]);
+        for (let d = 0; d < flen; d++) {
+          r[d][bi * k + bj] = ssf[d];
+          // ssf_ji[d] = ssf_ij[-d]
+          r[d][bj * k + bi] = ssf[(nFft - d) % nFft];
+        }
+      }
+    }
+    const toeplitz = blockToeplitzFactor(r, k);
+    return { basis, toeplitz, factor: toeplitz ? null : this.denseFactor({ basis, toeplitz: null, factor: null }) };
+  }
+
+  private readonly denseCache = new Map<Projector, CholeskyFactor>();
+  /** Projectors whose Levinson solve did not refine to full accuracy: dense from then on. */
+  private readonly levinsonFailed = new Set<Projector>();
+
+  /** Dense Gram matrix (mir_eval's G, source-major) and its Cholesky factor. */
+  private denseFactor(p: Projector): CholeskyFactor {
+    if (p.factor) return p.factor;
+    const cached = this.denseCache.get(p);
+    if (cached) return cached;
+    const { basis } = p;
+    const flen = this.flen;
+    const nFft = this.nFft;
+    const k = basis.length;
+    const n = k * flen;
     const g = new Float64Array(n * n);
-    for (let bi = 0; bi < basis.length; bi++) {
+    for (let bi = 0; bi < k; bi++) {
       for (let bj = 0; bj <= bi; bj++) {
         // ss = toeplitz(c=[ssf[0], ssf[-1], ..., ssf[-(flen-1)]], r=ssf[:flen]): ss[a][b] = ssf[(b - a) mod nFft]
         const ssf = this.corr(basis[bi], basis[bj]);
@@ -188,8 +233,10 @@ class ProjectionContext {
       }
     }
     // Only the lower triangle is read by the factorisation; fill the upper for clarity of layout.
-    for (let r = 0; r < n; r++) for (let c = r + 1; c < n; c++) g[r * n + c] = g[c * n + r];
-    return { basis, factor: choleskyFactor(g, n) };
+    for (let row = 0; row < n; row++) for (let c = row + 1; c < n; c++) g[row * n + c] = g[c * n + row];
+    const factor = choleskyFactor(g, n);
+    this.denseCache.set(p, factor);
+    return factor;
   }
 
   /**
@@ -198,7 +245,7 @@ class ProjectionContext {
    */
   public project(p: Projector, target: Spectrum): Float64Array {
     const len = this.nSamples + this.flen - 1;
-    if (!p.factor) return new Float64Array(len);
+    if (!p.factor && !p.toeplitz) return new Float64Array(len);
     const flen = this.flen;
     const nFft = this.nFft;
     // D[i*flen + a] = ssef[-a]: inner products of the target with the delayed basis signals.
@@ -207,7 +254,22 @@ class ProjectionContext {
       const ssef = crossCorrelation(this.spectra[sig], target);
       for (let a = 0; a < flen; a++) d[bi * flen + a] = ssef[(nFft - a) % nFft];
     });
-    const filters = choleskySolve(p.factor, d);
+    let filters: Float64Array | null = null;
+    if (p.toeplitz && !this.levinsonFailed.has(p)) {
+      // Dense order (source-major) <-> interleaved order (lag-major) of the block-Toeplitz form.
+      const k = p.basis.length;
+      const y = new Float64Array(d.length);
+      for (let bi = 0; bi < k; bi++) for (let a = 0; a < flen; a++) y[a * k + bi] = d[bi * flen + a];
+      const x = blockToeplitzSolve(p.toeplitz, y);
+      if (x) {
+        filters = new Float64Array(d.length);
+        for (let bi = 0; bi < k; bi++) for (let a = 0; a < flen; a++) filters[bi * flen + a] = x[a * k + bi];
+      } else {
+        this.levinsonFailed.add(p);
+      }
+    }
+    // Ill-conditioned system: the backward-stable dense Cholesky (built once, on demand).
+    filters ??= choleskySolve(this.denseFactor(p), d);
     // sproj = sum_i conv(C_i, s_i); the FFT size already exceeds the linear-convolution length.
     const re = new Float64Array(nFft);
     const im = new Float64Array(nFft);
