@@ -9,10 +9,12 @@
  *   1. transcription  MAPS ENSTDkCl, real piano recordings: note P/R/F1, frame F1, speed
  *   2. separation     MUSDB18 sample excerpt: SDR per stem per separator
  *   3. e2e            rendered piano + band mixes -> separation -> transcription vs clean piano
- *   4. speed          per-stage real-time factor and peak RSS (bench/speed.ts, child processes)
- *   5. postprocess    post-processing effects (bench/postprocess.ts)
+ *   4. postprocess    post-processing effects (bench/postprocess.ts)
+ *   5. speed          per-stage real-time factor and peak RSS (bench/speed.ts, child processes)
  *
  * Options: --quick            few excerpts
+ *          --e2e-mixes N      number of rendered mixes (default 1 quick, 3 full)
+ *          --e2e-seconds S    length of each mix (default 15 quick, 20 full)
  *          --only a,b         run only these sections (names above)
  *          --speed-args "..." arguments for bench/speed.ts (default by mode)
  *          --out FILE         result path (default bench/results/<timestamp>.json)
@@ -28,7 +30,7 @@ import { runSeparationSection } from './lib/separation.js';
 import { runSpeedSection } from './lib/speed.js';
 import { runTranscriptionSection } from './lib/transcription.js';
 
-const SECTIONS = ['transcription', 'separation', 'e2e', 'speed', 'postprocess'] as const;
+const SECTIONS = ['transcription', 'separation', 'e2e', 'postprocess', 'speed'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 interface Args {
@@ -36,6 +38,8 @@ interface Args {
   only: Set<SectionName>;
   speedArgs?: string[];
   out?: string;
+  e2eMixes?: number;
+  e2eSeconds?: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -50,6 +54,8 @@ function parseArgs(argv: readonly string[]): Args {
       args.only = new Set(names as SectionName[]);
     } else if (a === '--speed-args') args.speedArgs = (argv[++i] ?? '').split(/\s+/).filter(Boolean);
     else if (a === '--out') args.out = argv[++i];
+    else if (a === '--e2e-mixes') args.e2eMixes = Number(argv[++i]);
+    else if (a === '--e2e-seconds') args.e2eSeconds = Number(argv[++i]);
     else throw new Error(`Unknown option ${a}. Options: --quick, --only ${SECTIONS.join(',')}, --speed-args "...", --out FILE`);
   }
   return args;
@@ -65,6 +71,14 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const result: Record<string, unknown> = { startedAt: startedAt.toISOString(), quick: args.quick, machine };
   const md: string[] = [`# stemscribe benchmark${args.quick ? ' (quick)' : ''}`, '', `${startedAt.toISOString()}; ${machineLine(machine)}.`];
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const out = args.out ?? join(dirname(fileURLToPath(import.meta.url)), 'results', `${stamp}${args.quick ? '-quick' : ''}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  // Written after every section, so a long run that is stopped keeps what it measured.
+  const save = (): void => {
+    result.markdown = md.join('\n');
+    writeFileSync(out, `${JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`);
+  };
   const section = async (name: SectionName, title: string, fn: () => Promise<{ markdown: string }>): Promise<void> => {
     if (!args.only.has(name)) return;
     log(`[${name}]`);
@@ -81,22 +95,20 @@ async function main(): Promise<void> {
       md.push('', `## ${title}`, '', `_Failed: ${(e as Error).message}_`);
       log(`[${name}] failed: ${msg}`);
     }
+    save();
+    log(`[${name}] results so far in ${out}`);
   };
 
   await section('transcription', 'Transcription (MAPS ENSTDkCl, real piano)', () => runTranscriptionSection(args.quick, log));
   await section('separation', 'Separation (MUSDB18 sample)', () => runSeparationSection(log));
-  await section('e2e', 'End to end (rendered mixes, piano MIDI as ground truth)', () => runE2eSection(args.quick, log));
-  await section('speed', 'Speed and memory per stage', () => runSpeedSection(args.quick, log, args.speedArgs));
+  await section('e2e', 'End to end (rendered mixes, piano MIDI as ground truth)', () => runE2eSection(args.quick, log, { mixes: args.e2eMixes, seconds: args.e2eSeconds }));
   await section('postprocess', 'Post-processing effects', () => runPostprocessSection(args.quick));
+  await section('speed', 'Speed and memory per stage', () => runSpeedSection(args.quick, log, args.speedArgs));
 
   const totalSec = (Date.now() - startedAt.getTime()) / 1000;
   result.totalSec = totalSec;
   md.push('', `Total ${(totalSec / 60).toFixed(1)} min; this process's peak RSS ${maxRssMB()} MB (all in-process sections together).`);
-  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const out = args.out ?? join(dirname(fileURLToPath(import.meta.url)), 'results', `${stamp}${args.quick ? '-quick' : ''}.json`);
-  mkdirSync(dirname(out), { recursive: true });
-  result.markdown = md.join('\n');
-  writeFileSync(out, `${JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`);
+  save();
   process.stdout.write(`${md.join('\n')}\n\nResults written to ${out}\n`);
 }
 

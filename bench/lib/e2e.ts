@@ -106,7 +106,12 @@ interface Mix {
   mix: AudioData;
 }
 
-async function buildMixes(quick: boolean, log: (s: string) => void): Promise<{ mixes: Mix[]; reason?: string }> {
+export interface E2eOptions {
+  mixes?: number;
+  seconds?: number;
+}
+
+async function buildMixes(quick: boolean, log: (s: string) => void, opts: E2eOptions): Promise<{ mixes: Mix[]; reason?: string }> {
   const render = await tryImport(() => import('../../src/synth/render.js'), 'src/synth/render.ts');
   const fonts = await tryImport(() => import('../../src/synth/soundfonts.js'), 'src/synth/soundfonts.ts');
   if (!render.ok) return { mixes: [], reason: render.reason };
@@ -116,8 +121,9 @@ async function buildMixes(quick: boolean, log: (s: string) => void): Promise<{ m
   const pieces = listMaps();
   if (pieces.length === 0) return { mixes: [], reason: `MAPS notes not found at ${MAPS_DIR}` };
   // Different pieces from the quick transcription subset; an excerpt from 10 s in (past intros).
-  const chosen = quick ? [pieces[1]] : [pieces[1], pieces[4], pieces[8], pieces[12]].filter(Boolean);
-  const excerptSec = quick ? 15 : 30;
+  const candidates = [pieces[1], pieces[8], pieces[4], pieces[12]].filter(Boolean);
+  const chosen = candidates.slice(0, opts.mixes ?? (quick ? 1 : 3));
+  const excerptSec = opts.seconds ?? (quick ? 15 : 20);
   const startSec = 10;
   const mixes: Mix[] = [];
   const { renderNotes, renderMidi, notesToMidi } = render.module;
@@ -154,9 +160,9 @@ async function buildMixes(quick: boolean, log: (s: string) => void): Promise<{ m
   return { mixes };
 }
 
-export async function runE2eSection(quick: boolean, log: (s: string) => void): Promise<E2eSection> {
+export async function runE2eSection(quick: boolean, log: (s: string) => void, opts: E2eOptions = {}): Promise<E2eSection> {
   const skipped: string[] = [];
-  const { mixes, reason } = await buildMixes(quick, log);
+  const { mixes, reason } = await buildMixes(quick, log, opts);
   if (mixes.length === 0) return { rows: [], skipped: [reason ?? 'no mixes'], markdown: `_Skipped: ${reason}._` };
   const transcribers = await availableTranscribers();
   const separators = await availableSeparators();
