@@ -10,6 +10,7 @@ SHARED_DATA = (REPO_ROOT / '..' / 'shared' / 'data').resolve()
 DATA_DIR = REPO_ROOT / 'training' / 'data'
 RUNS_DIR = REPO_ROOT / 'training' / 'runs'
 MODELS_DIR = REPO_ROOT / 'models' / 'piano'
+SEGMENT_DIR = DATA_DIR / 'segments'
 
 # Audio front end of our model (Onsets-and-Frames style log-mel).
 SAMPLE_RATE_HZ = 16000
@@ -50,7 +51,7 @@ class ModelConfig:
 
 CONFIGS: dict[str, ModelConfig] = {
     # Fits a shared 2-core CPU: ~1 MFLOP-scale per frame, trains for ~1-2 h.
-    'small': ModelConfig('small', (16, 16, 32), 256, 96, 8.0, 8, 1e-3, 200_000, 200),
+    'small': ModelConfig('small', (16, 16, 32), 256, 96, 4.0, 8, 2e-3, 200_000, 200),
     # Onsets-and-Frames size, meant for the GPU machine.
     'full': ModelConfig('full', (48, 48, 96), 768, 256, 20.0, 16, 6e-4, 100_000, 1000),
 }

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .config import HOP_SAMPLES, MIN_MIDI, N_KEYS, SAMPLE_RATE_HZ
-from .render import SEGMENT_DIR
+from .config import HOP_SAMPLES, MIN_MIDI, N_KEYS, SAMPLE_RATE_HZ, SEGMENT_DIR
 
 
 class Segments:

@@ -34,11 +34,12 @@ def load_ref(tsv: Path) -> np.ndarray:
     return rows[:, :4]
 
 
-def ours(audio: np.ndarray, session: ort.InferenceSession, mel: LogMel) -> np.ndarray:
+def ours(audio: np.ndarray, session: ort.InferenceSession, mel: LogMel, th: dict[str, float]) -> np.ndarray:
     with torch.no_grad():
         m = mel(torch.from_numpy(audio)[None])[0].numpy()
     post = run_chunked(session, m)
-    return decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], HOP_SAMPLES / SAMPLE_RATE_HZ)
+    return decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], HOP_SAMPLES / SAMPLE_RATE_HZ,
+                        th['onset'], th['frame'], th['offset'])
 
 
 def seed(audio: np.ndarray, setup: Setup) -> np.ndarray:
@@ -59,6 +60,9 @@ def main() -> None:
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--limit', type=int, default=0, help='only the first N files (quick check)')
     ap.add_argument('--json', type=Path, default=None)
+    ap.add_argument('--basic-pitch-notes', type=Path, default=Path('/tmp/stemscribe-bench-maps-transcriptions'),
+                    help="folder of <piece>.json basic-pitch transcriptions ({notes: [{onsetSec, offsetSec, pitchMidi}]}) "
+                         "as written by `npm run bench` (bench/postprocess.ts); scored here with the same metric")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if not MAPS_DIR.is_dir():
@@ -84,7 +88,7 @@ def main() -> None:
         assert sr == SAMPLE_RATE_HZ, f'{f}: {sr} Hz'
         ref = load_ref(f.with_suffix('.tsv'))
         t = time.perf_counter()
-        est = ours(audio, session, mel)
+        est = ours(audio, session, mel, manifest['thresholds'])
         dt = time.perf_counter() - t
         total_audio += len(audio) / sr
         total_time += dt
@@ -97,11 +101,22 @@ def main() -> None:
             ss['file'] = f.stem
             systems['seed'].append(ss)
             line += f' | seed F1={ss["f1"]:.3f} F1off={ss["f1_off"]:.3f}'
+        bp_file = args.basic_pitch_notes / f'{f.stem}.json'
+        if bp_file.exists():
+            bp = json.loads(bp_file.read_text())['notes']
+            est_bp = np.array([[n['onsetSec'], n['offsetSec'], n['pitchMidi']] for n in bp], np.float64).reshape(-1, 3)
+            sb = note_scores(ref, est_bp)
+            sb['file'] = f.stem
+            systems.setdefault('basic-pitch', []).append(sb)
+            line += f' | basic-pitch F1={sb["f1"]:.3f} F1off={sb["f1_off"]:.3f}'
         print(line, flush=True)
     print(f'\nMAPS ENSTDkCl, {len(files)} files, {total_audio / 60:.1f} min, mean over files')
     print(f'{"system":8s} {"P":>6s} {"R":>6s} {"F1":>6s} {"F1+off":>7s}')
     summary = {}
     for name, rows in systems.items():
+        if len(rows) != len(files):
+            print(f'{name:8s} (only {len(rows)} of {len(files)} files; not summarised)')
+            continue
         m = {k: float(np.mean([r[k] for r in rows])) for k in ('p', 'r', 'f1', 'f1_off')}
         summary[name] = m
         print(f'{name:8s} {m["p"]:6.3f} {m["r"]:6.3f} {m["f1"]:6.3f} {m["f1_off"]:7.3f}')

@@ -61,6 +61,8 @@ def main() -> None:
     ap.add_argument('--config', default='small', choices=list(CONFIGS))
     ap.add_argument('--checkpoint', type=Path, default=None)
     ap.add_argument('--out-dir', type=Path, default=MODELS_DIR)
+    ap.add_argument('--no-tune', dest='tune', action='store_false',
+                    help='keep the default 0.5 thresholds instead of choosing them on the rendered validation set')
     args = ap.parse_args()
     ckpt = args.checkpoint or RUNS_DIR / args.config / 'best.pt'
     model, ck = load_model(args.config, ckpt)
@@ -80,6 +82,8 @@ def main() -> None:
     print(f'ONNX vs PyTorch max abs difference: {err:.2e}')
     assert err < 1e-4, err
     sha = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
+    thresholds = tune_thresholds(sess) if args.tune else {'onset': ONSET_THRESHOLD, 'frame': FRAME_THRESHOLD,
+                                                          'offset': OFFSET_THRESHOLD}
     manifest = {
         'name': 'piano',
         'version': f"0.1.0-{args.config}-step{ck['step']}",
@@ -97,14 +101,41 @@ def main() -> None:
         'keys': MAX_MIDI - MIN_MIDI + 1,
         'chunkFrames': CHUNK_FRAMES,
         'contextFrames': CONTEXT_FRAMES,
-        'thresholds': {'onset': ONSET_THRESHOLD, 'frame': FRAME_THRESHOLD, 'offset': OFFSET_THRESHOLD},
+        'thresholds': thresholds,
     }
     (args.out_dir / 'manifest.json').write_text(json.dumps(manifest, indent=2) + '\n')
     print(f'wrote {onnx_path} ({onnx_path.stat().st_size} bytes) and manifest.json')
-    write_fixture(sess)
+    write_fixture(sess, thresholds)
 
 
-def write_fixture(sess: ort.InferenceSession) -> None:
+def tune_thresholds(sess: ort.InferenceSession) -> dict[str, float]:
+    """Decoding thresholds chosen on the rendered validation set (held-out works and timbre; never
+    MAPS): onset threshold by note F1, then frame and offset thresholds by F1 with offsets."""
+    from .data import Segments
+    from .train import note_scores
+    val = Segments('val')
+    mel = LogMel()
+    cache = []
+    for i in range(len(val)):
+        audio, notes = val.get(i)
+        with torch.no_grad():
+            m = mel(torch.from_numpy(audio)[None])[0].numpy()
+        cache.append((run_chunked(sess, m), notes))
+    fs = HOP_SAMPLES / SAMPLE_RATE_HZ
+
+    def score(on: float, fr: float, off: float, key: str) -> float:
+        return float(np.mean([note_scores(n, decode_notes(p['onset'], p['offset'], p['frame'], p['velocity'], fs,
+                                                          on, fr, off))[key] for p, n in cache]))
+    best_on = max([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], key=lambda t: score(t, 0.5, 0.5, 'f1'))
+    best_fr, best_off = max([(fr, off) for fr in (0.3, 0.4, 0.5, 0.6) for off in (0.5, 0.7, 0.9, 1.01)],
+                            key=lambda x: score(best_on, x[0], x[1], 'f1_off'))
+    th = {'onset': best_on, 'frame': best_fr, 'offset': best_off}
+    print(f'thresholds tuned on {len(cache)} rendered validation segments: {th}; '
+          f'val F1 {score(best_on, best_fr, best_off, "f1"):.3f}, with offsets {score(best_on, best_fr, best_off, "f1_off"):.3f}')
+    return th
+
+
+def write_fixture(sess: ort.InferenceSession, th: dict[str, float]) -> None:
     """3 s of procedural material with the held-out timbre: Python features, posteriors, notes."""
     rng = np.random.default_rng(7)
     notes = procedural(rng, 3.0)
@@ -115,7 +146,8 @@ def write_fixture(sess: ort.InferenceSession) -> None:
     x = torch.from_numpy(audio.astype(np.float32) / 32768.0)[None]
     mel = LogMel()(x)[0].numpy()
     post = run_chunked(sess, mel)
-    est = decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], HOP_SAMPLES / SAMPLE_RATE_HZ)
+    est = decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], HOP_SAMPLES / SAMPLE_RATE_HZ,
+                       th['onset'], th['frame'], th['offset'])
     probe_frames = [0, 1, 37, 75, 120, len(mel) - 1]
     fixture = {
         'sampleRateHz': SAMPLE_RATE_HZ,

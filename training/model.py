@@ -61,6 +61,11 @@ class PianoTranscriber(nn.Module):
         self.frame_pre = nn.Linear(f, N_KEYS)
         self.combined = BiGRU(3 * N_KEYS, r // 2 if self.shared else r)
         self.frame_head = nn.Linear(r if self.shared else 2 * r, N_KEYS)
+        # Start at the label priors (onsets/offsets ~0.2% of key-frames, frames ~5%) instead of 0.5,
+        # so the first few hundred steps learn the music instead of the class balance.
+        for head, prior in ((self.onset_head, 0.002), (self.offset_head, 0.002), (self.frame_head, 0.05),
+                            (self.frame_pre, 0.05)):
+            nn.init.constant_(head.bias, float(torch.logit(torch.tensor(prior))))
 
     def forward(self, mel: torch.Tensor) -> dict[str, torch.Tensor]:
         """Returns logits for onset, offset, frame and a velocity in [0, 1] (sigmoid), each [B, T, 88]."""

@@ -23,11 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from .bank import load_bank
-from .config import DATA_DIR, SAMPLE_RATE_HZ, SHARED_DATA
+from .config import SAMPLE_RATE_HZ, SEGMENT_DIR, SHARED_DATA
 from .midi_data import excerpt, extend_by_pedal, load_midi, procedural
 from .synth import Sampler
 
-SEGMENT_DIR = DATA_DIR / 'segments'
 TRAIN_BANKS = ['fluidr3', 'timgm6mb', 'salamander']
 VAL_BANKS = ['musescore']
 

@@ -27,11 +27,12 @@ class Song:
 
 
 def load_split(split: str, sample_rate_hz: int, data_dir: Path = DATA_DIR) -> list[Song]:
-    index = data_dir / split / 'index.jsonl'
-    if not index.exists():
-        raise FileNotFoundError(f'{index} is missing: render the songs first (node_modules/.bin/tsx training/separation/render.ts)')
+    indexes = sorted((data_dir / split).glob('index*.jsonl'))  # index.jsonl, or index-<shard>.jsonl
+    if not indexes:
+        raise FileNotFoundError(f'{data_dir / split}/index.jsonl is missing: render the songs first (node_modules/.bin/tsx training/separation/render.ts)')
     songs = []
-    for line in index.read_text().splitlines():
+    lines = sorted((ln for ix in indexes for ln in ix.read_text().splitlines() if ln.strip()), key=lambda ln: json.loads(ln)['name'])
+    for line in lines:
         if not line.strip():
             continue
         e = json.loads(line)

@@ -9,13 +9,18 @@
  * Piano parts from ASAP performances (../shared/data/midi/asap) come from disjoint composer sets:
  * train/valid never see the test composers.
  *
- *   node_modules/.bin/tsx training/separation/render.ts --train 160 --valid 8 --test 8
+ *   node_modules/.bin/tsx training/separation/render.ts --train 150 --valid 8 --test 8
+ *
+ * Options: --out DIR, --train/--valid/--test N (songs), --train-sec/--test-sec, --train-rate-hz/
+ * --test-rate-hz, --asap DIR, --train-fonts a.sf2,b.sf3 and --test-font c.sf3 (paths; default the
+ * Debian fonts), --splits train,valid,test, --shard k/n (render every n-th song starting at k, into
+ * index-k.jsonl: n processes in parallel on a many-core machine).
  */
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, appendFileSync, existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import tonejsMidi from '@tonejs/midi';
 import { renderMidi } from '../../src/synth/render.js';
-import { soundfontPath, type SoundfontId } from '../../src/synth/soundfonts.js';
+import { soundfontPath } from '../../src/synth/soundfonts.js';
 import { makeSong, type PianoExcerpt } from './songs.js';
 
 const { Midi } = tonejsMidi;
@@ -31,6 +36,10 @@ interface Args {
   trainRateHz: number;
   testRateHz: number;
   asap: string;
+  trainFonts: string;
+  testFont: string;
+  splits: string;
+  shard: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -44,6 +53,10 @@ function parseArgs(argv: string[]): Args {
     trainRateHz: 22050,
     testRateHz: 44100,
     asap: '../shared/data/midi/asap',
+    trainFonts: '',
+    testFont: '',
+    splits: 'test,valid,train',
+    shard: '0/1',
   };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Args;
@@ -105,15 +118,20 @@ function fit(ch: Float32Array, n: number): Float32Array {
   return out;
 }
 
-async function renderSplit(split: string, count: number, seed0: number, fonts: Array<{ id: SoundfontId; path: string }>, durationSec: number, rateHz: number, asapFiles: string[], out: string): Promise<void> {
+interface Shard {
+  k: number;
+  n: number;
+}
+
+async function renderSplit(split: string, count: number, seed0: number, fonts: Array<{ id: string; path: string }>, durationSec: number, rateHz: number, asapFiles: string[], out: string, shard: Shard): Promise<void> {
   const dir = join(out, split);
   mkdirSync(dir, { recursive: true });
-  const indexPath = join(dir, 'index.jsonl');
+  const indexPath = join(dir, shard.n > 1 ? `index-${shard.k}.jsonl` : 'index.jsonl');
   const done = new Set(existsSync(indexPath) ? readFileSync(indexPath, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { name: string }).name) : []);
   const excerpts = excerptSource(asapFiles);
   const n = Math.round(durationSec * rateHz);
   const t0 = Date.now();
-  for (let k = 0; k < count; k++) {
+  for (let k = shard.k; k < count; k += shard.n) {
     const seed = seed0 + k;
     const name = `${split}-${String(k).padStart(4, '0')}`;
     if (done.has(name)) continue;
@@ -155,8 +173,14 @@ async function renderSplit(split: string, count: number, seed0: number, fonts: A
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const trainFonts = (['fluidr3-gm', 'timgm6mb'] as const).map((id) => ({ id, path: soundfontPath(id) }));
-  const testFonts = [{ id: 'musescore-general' as const, path: soundfontPath('musescore-general') }];
+  const byPath = (p: string): { id: string; path: string } => ({ id: basename(p).replace(/\.(sf2|sf3)(\.wasm)?$/, ''), path: p });
+  const trainFonts = args.trainFonts
+    ? args.trainFonts.split(',').map(byPath)
+    : (['fluidr3-gm', 'timgm6mb'] as const).map((id) => ({ id, path: soundfontPath(id) }));
+  const splits = args.splits.split(',');
+  const testFonts = !splits.includes('test') ? [] : args.testFont ? [byPath(args.testFont)] : [{ id: 'musescore-general', path: soundfontPath('musescore-general') }];
+  const [k, n] = args.shard.split('/').map(Number);
+  const shard = { k, n };
   const asap = listMidi(args.asap);
   const isTest = (f: string): boolean => TEST_COMPOSERS.some((c) => f.includes(`/${c}/`));
   const trainAsap = asap.filter((f) => !isTest(f));
@@ -164,9 +188,9 @@ async function main(): Promise<void> {
   console.log(`ASAP: ${trainAsap.length} train/valid files, ${testAsap.length} test files`);
   if (process.env.RENDER_FRESH) rmSync(args.out, { recursive: true, force: true });
   // Seed ranges are disjoint: train 1.., valid 100001.., test 200001..
-  await renderSplit('test', args.test, 200_001, testFonts, args.testSec, args.testRateHz, testAsap, args.out);
-  await renderSplit('valid', args.valid, 100_001, trainFonts, args.trainSec, args.trainRateHz, trainAsap, args.out);
-  await renderSplit('train', args.train, 1, trainFonts, args.trainSec, args.trainRateHz, trainAsap, args.out);
+  if (splits.includes('test')) await renderSplit('test', args.test, 200_001, testFonts, args.testSec, args.testRateHz, testAsap, args.out, shard);
+  if (splits.includes('valid')) await renderSplit('valid', args.valid, 100_001, trainFonts, args.trainSec, args.trainRateHz, trainAsap, args.out, shard);
+  if (splits.includes('train')) await renderSplit('train', args.train, 1, trainFonts, args.trainSec, args.trainRateHz, trainAsap, args.out, shard);
 }
 
 await main();

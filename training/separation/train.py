@@ -8,11 +8,12 @@ import argparse
 import json
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from .config import CONFIGS, RUNS_DIR, SepConfig
+from .config import CONFIGS, DATA_DIR, RUNS_DIR, SepConfig
 from .data import Augmented, fixed_segments, load_split
 from .model import Unmix, stft
 
@@ -45,12 +46,14 @@ def validate(model: Unmix, val: torch.Tensor, cfg: SepConfig) -> dict[str, float
         mix, tgt = spectra(val[i:i + 4], cfg)
         est = model(mix)
         losses.append(torch.mean((est - tgt) ** 2).item())
-        # Spectral SDR per target (ratio of target energy to error energy), a quick proxy.
+        # Spectral SDR per target (target energy / error energy), a quick proxy; median over segments.
         num = (tgt ** 2).sum(dim=(0, 3, 4))
         den = ((est - tgt) ** 2).sum(dim=(0, 3, 4))
-        sdrs.append((10 * torch.log10((num + 1e-8) / (den + 1e-8))).mean(0))
+        sdr = 10 * torch.log10((num + 1e-8) / (den + 1e-8))
+        # Segments where a target is (nearly) silent say nothing about that target: leave them out.
+        sdrs.append(torch.where(num > 1e-3 * num.mean(), sdr, torch.nan))
     model.train()
-    sdr = torch.stack(sdrs).mean(0)
+    sdr = torch.cat(sdrs).nanmedian(0).values
     return {'loss': float(np.mean(losses)), **{f'sdr_{t}': round(float(v), 2) for t, v in zip(('vocals', 'drums', 'bass', 'other'), sdr)}}
 
 
@@ -61,6 +64,7 @@ def main() -> None:
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--device', default='cpu')
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--data', default=str(DATA_DIR), help='rendered songs (train/ and valid/ inside)')
     args = ap.parse_args()
     cfg = CONFIGS[args.config]
     torch.set_num_threads(args.threads)
@@ -70,8 +74,9 @@ def main() -> None:
     run.mkdir(parents=True, exist_ok=True)
 
     seg = int(cfg.segment_sec * cfg.sample_rate_hz)
-    train = Augmented(load_split('train', cfg.sample_rate_hz), seg, cfg.p_random_mix)
-    val = torch.from_numpy(fixed_segments(load_split('valid', cfg.sample_rate_hz), seg)).to(device)
+    data_dir = Path(args.data)
+    train = Augmented(load_split('train', cfg.sample_rate_hz, data_dir), seg, cfg.p_random_mix)
+    val = torch.from_numpy(fixed_segments(load_split('valid', cfg.sample_rate_hz, data_dir), seg)).to(device)
     print(f'{len(train.songs)} training songs, {len(val)} validation segments', flush=True)
 
     model = Unmix(cfg).to(device)

@@ -1,0 +1,105 @@
+"""ASAP performance MIDI -> note arrays + beat/downbeat annotations, split BY PIECE.
+
+A "piece" is an ASAP folder (Composer/Work/Piece) with a `_no_repeat` suffix stripped, so a piece's
+performances with and without repeats always land in the same fold. Fold by a hash of the piece name
+(stable, independent of file order): 15 % test (reported, never trained on), 10 % validation
+(checkpoint choice), 75 % train.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+ASAP_DIR = Path(os.environ.get("ASAP_DIR", ROOT.parent / "shared" / "data" / "midi" / "asap"))
+CACHE = Path(os.environ.get("BEATS_CACHE", "/tmp/stemscribe-beats/asap-notes.pkl"))
+TEST_PERCENT = 15
+VAL_PERCENT = 10
+
+
+@dataclass
+class Performance:
+    name: str  # path relative to ASAP_DIR
+    piece: str
+    notes: np.ndarray  # [n, 4] float64: onset_sec, offset_sec, pitch, velocity (1..127)
+    beats: np.ndarray  # seconds
+    downbeats: np.ndarray
+
+
+def piece_of(rel_path: str) -> str:
+    folder = str(Path(rel_path).parent)
+    return re.sub(r"_no_repeat$", "", folder)
+
+
+def fold_of(piece: str) -> str:
+    h = int(hashlib.sha1(piece.encode()).hexdigest()[:8], 16) % 100
+    if h < TEST_PERCENT:
+        return "test"
+    if h < TEST_PERCENT + VAL_PERCENT:
+        return "val"
+    return "train"
+
+
+def parse_annotations(text: str) -> tuple[np.ndarray, np.ndarray]:
+    beats, downbeats = [], []
+    for line in text.splitlines():
+        cols = line.strip().split("\t")
+        if len(cols) < 3:
+            continue
+        t = float(cols[0])
+        kind = cols[2].split(",")[0]
+        if kind.startswith("b") or kind == "db":
+            beats.append(t)
+        if kind == "db":
+            downbeats.append(t)
+    return np.array(beats), np.array(downbeats)
+
+
+def read_notes(path: Path) -> np.ndarray:
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(str(path))
+    rows = [(n.start, n.end, n.pitch, n.velocity) for inst in pm.instruments for n in inst.notes]
+    notes = np.array(rows, dtype=np.float64).reshape(-1, 4)
+    return notes[np.lexsort((notes[:, 2], notes[:, 0]))]
+
+
+def load_all() -> list[Performance]:
+    if CACHE.exists():
+        with open(CACHE, "rb") as f:
+            return [Performance(*row) for row in pickle.load(f)]
+    perfs = []
+    for mid in sorted(ASAP_DIR.rglob("*.mid")):
+        if mid.name == "midi_score.mid":
+            continue
+        ann = mid.with_name(mid.stem + "_annotations.txt")
+        if not ann.exists():
+            continue
+        rel = str(mid.relative_to(ASAP_DIR))
+        beats, downbeats = parse_annotations(ann.read_text())
+        perfs.append(Performance(rel, piece_of(rel), read_notes(mid), beats, downbeats))
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    with open(CACHE, "wb") as f:
+        pickle.dump([(p.name, p.piece, p.notes, p.beats, p.downbeats) for p in perfs], f)
+    return perfs
+
+
+def split(perfs: list[Performance]) -> dict[str, list[Performance]]:
+    out: dict[str, list[Performance]] = {"train": [], "val": [], "test": []}
+    for p in perfs:
+        out[fold_of(p.piece)].append(p)
+    return out
+
+
+if __name__ == "__main__":
+    perfs = load_all()
+    s = split(perfs)
+    for k, v in s.items():
+        print(k, len(v), "performances", len({p.piece for p in v}), "pieces",
+              f"{sum(p.notes[-1, 0] for p in v if len(p.notes)) / 3600:.1f} h")

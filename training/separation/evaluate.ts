@@ -1,0 +1,269 @@
+/**
+ * Evaluates the shipped `unmix` separator (the product path: TS STFT, ONNX, Wiener, resampling)
+ * next to htdemucs and the oracle ideal ratio mask, and prints markdown tables:
+ *
+ *   1. held-out rendered songs (training/data/separation/test: unseen songs, MuseScore General,
+ *      a font never used in training; 44.1 kHz stereo): museval-style median SDR per stem;
+ *   2. the real MUSDB18 excerpt (../shared/data/eval/musdb18-sample): median SDR and BSS-Eval;
+ *   3. piano note F1 (basic-pitch) on the benchmark's rendered mixes (bench/lib/e2e.ts: MAPS
+ *      pieces' notes + bass + drums + string pad): clean piano vs mix vs `other` after separation;
+ *   4. with --speed: x real time and peak RSS for a 10-minute song, in a child process.
+ *
+ *   node_modules/.bin/tsx training/separation/evaluate.ts [--songs 8] [--no-htdemucs] [--speed]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bassLine, drumPattern, padChords } from '../../bench/lib/e2e.js';
+import { cropNotes, listMaps, loadAudio, MUSDB_DIR } from '../../bench/lib/data.js';
+import { scoreStems } from '../../bench/lib/separation.js';
+import { scoreTranscription } from '../../bench/lib/transcription.js';
+import { readNotesFile } from '../../src/eval/io.js';
+import { framewiseMedianSdr } from '../../src/eval/separation.js';
+import { createSeparator, type SeparatorName } from '../../src/separation/index.js';
+import { istftStereo, stftStereo } from '../../src/separation/unmix.js';
+import { renderMidi, renderNotes, notesToMidi } from '../../src/synth/render.js';
+import { firstPresentSoundfont } from '../../src/synth/soundfonts.js';
+import { createTranscriber } from '../../src/transcription/index.js';
+import type { AudioData, Separator, StemName, Stems } from '../../src/types.js';
+import { STEM_NAMES } from '../../src/types.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DATA = join(ROOT, 'training/data/separation/test');
+const FILE_ORDER: StemName[] = ['vocals', 'drums', 'bass', 'other'];
+const args = process.argv.slice(2);
+const flag = (name: string): boolean => args.includes(name);
+const opt = (name: string, dflt: number): number => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const log = (s: string): void => console.error(s);
+const num = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+const median = (xs: number[]): number => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
+};
+const mean = (xs: number[]): number => {
+  const s = xs.filter(Number.isFinite);
+  return s.length ? s.reduce((a, b) => a + b, 0) / s.length : NaN;
+};
+const table = (head: string[], rows: string[][]): string => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+interface TestSong {
+  name: string;
+  stems: Stems;
+  mix: AudioData;
+  silent: string[];
+}
+
+function loadTestSongs(limit: number): TestSong[] {
+  const index = join(DATA, 'index.jsonl');
+  if (!existsSync(index)) throw new Error(`${index} missing: run training/separation/render.ts first`);
+  return readFileSync(index, 'utf8').split('\n').filter(Boolean).slice(0, limit).map((line) => {
+    const e = JSON.parse(line) as { name: string; samples: number; sampleRateHz: number; scale: number; silent: string[] };
+    const buf = readFileSync(join(DATA, `${e.name}.s16`));
+    const pcm = new Int16Array(buf.buffer, buf.byteOffset, buf.byteLength / 2);
+    const n = e.samples;
+    const stems = {} as Stems;
+    FILE_ORDER.forEach((stem, j) => {
+      stems[stem] = { sampleRateHz: e.sampleRateHz, channels: [0, 1].map((c) => Float32Array.from(pcm.subarray((j * 2 + c) * n, (j * 2 + c + 1) * n), (v) => v * e.scale)) };
+    });
+    const mix = { sampleRateHz: e.sampleRateHz, channels: [0, 1].map((c) => {
+      const x = new Float32Array(n);
+      for (const s of STEM_NAMES) {
+        const ch = stems[s].channels[c];
+        for (let i = 0; i < n; i++) x[i] += ch[i];
+      }
+      return x;
+    }) };
+    return { name: e.name, stems, mix, silent: e.silent };
+  });
+}
+
+/** Oracle ideal ratio mask (open-unmix's IRM1: magnitude ratios) at 44.1 kHz, n_fft 4096, hop 1024. */
+function oracleIrm(stems: Stems, mix: AudioData): Stems {
+  const nFft = 4096;
+  const hop = 1024;
+  const n = mix.channels[0].length;
+  const specs = STEM_NAMES.map((s) => stftStereo(stems[s].channels[0], stems[s].channels[1], nFft, hop));
+  const mixSpec = stftStereo(mix.channels[0], mix.channels[1], nFft, hop);
+  const size = mixSpec[0].re.length;
+  const out = {} as Stems;
+  STEM_NAMES.forEach((name, j) => {
+    const masked = [0, 1].map((c) => {
+      const re = new Float32Array(size);
+      const im = new Float32Array(size);
+      for (let i = 0; i < size; i++) {
+        let total = 0;
+        for (const s of specs) total += Math.hypot(s[c].re[i], s[c].im[i]);
+        const m = total > 0 ? Math.hypot(specs[j][c].re[i], specs[j][c].im[i]) / total : 0;
+        re[i] = m * mixSpec[c].re[i];
+        im[i] = m * mixSpec[c].im[i];
+      }
+      return { re, im };
+    });
+    out[name] = { sampleRateHz: mix.sampleRateHz, channels: istftStereo(masked[0], masked[1], nFft, hop, n) };
+  });
+  return out;
+}
+
+async function withSeparator<T>(name: SeparatorName | 'oracle-irm', fn: (sep: (s: TestSong | { stems: Stems; mix: AudioData }) => Promise<Stems>) => Promise<T>): Promise<T> {
+  if (name === 'oracle-irm') return fn(async (s) => oracleIrm(s.stems, s.mix));
+  const sep: Separator = await createSeparator(name);
+  try {
+    return await fn((s) => sep.separate(s.mix));
+  } finally {
+    await sep.dispose?.();
+  }
+}
+
+async function heldOut(separators: Array<SeparatorName | 'oracle-irm'>, songs: TestSong[]): Promise<string> {
+  const rows: string[][] = [];
+  for (const name of separators) {
+    const per: Record<StemName, number[]> = { vocals: [], drums: [], bass: [], other: [] };
+    let sec = 0;
+    let cpuSec = 0;
+    await withSeparator(name, async (run) => {
+      for (const song of songs) {
+        const t0 = performance.now();
+        const c0 = process.cpuUsage();
+        const est = await run(song);
+        sec += (performance.now() - t0) / 1000;
+        const c = process.cpuUsage(c0);
+        cpuSec += (c.user + c.system) / 1e6;
+        for (const stem of STEM_NAMES) {
+          if (song.silent.includes(stem)) continue;
+          per[stem].push(framewiseMedianSdr(song.stems[stem].channels, est[stem].channels, song.mix.sampleRateHz).medianSdr);
+        }
+        log(`  ${name} ${song.name}: ${STEM_NAMES.map((s) => `${s} ${num(per[s].at(-1) ?? NaN)}`).join(', ')}`);
+      }
+    });
+    const audioSec = songs.reduce((a, s) => a + s.mix.channels[0].length / s.mix.sampleRateHz, 0);
+    rows.push([name, ...STEM_NAMES.map((s) => num(median(per[s]))), num(mean(STEM_NAMES.map((s) => median(per[s])))), name === 'oracle-irm' ? '-' : `${num(audioSec / sec, 1)} / ${num(audioSec / cpuSec, 1)}`]);
+  }
+  return table(['separator', ...STEM_NAMES, 'mean', 'x real time'], rows);
+}
+
+async function musdb(separators: Array<SeparatorName | 'oracle-irm'>): Promise<string> {
+  if (!existsSync(MUSDB_DIR)) return '_Skipped: MUSDB sample not found._';
+  const stems = {} as Stems;
+  for (const s of STEM_NAMES) stems[s] = await loadAudio(join(MUSDB_DIR, `${s}.wav`));
+  const mix = await loadAudio(join(MUSDB_DIR, 'mixture.wav'));
+  const rows: string[][] = [];
+  for (const name of separators) {
+    await withSeparator(name, async (run) => {
+      const est = await run({ stems, mix });
+      for (const r of scoreStems(name, stems, est)) rows.push([name, r.stem, num(r.medianSdrDb), num(r.sdrDb), num(r.sirDb), num(r.sarDb)]);
+    });
+    log(`  musdb ${name} done`);
+  }
+  return table(['separator', 'stem', 'median SDR (1 s)', 'SDR', 'SIR', 'SAR'], rows);
+}
+
+/** The bench's e2e mixes (bench/lib/e2e.ts buildMixes), rebuilt from its exported parts. */
+async function pianoF1(separators: SeparatorName[]): Promise<string> {
+  const font = firstPresentSoundfont();
+  const pieces = listMaps();
+  if (!font || pieces.length === 0) return '_Skipped: no SoundFont or MAPS notes._';
+  const sr = 44100;
+  const excerptSec = 30;
+  const chosen = [pieces[1], pieces[4], pieces[8], pieces[12]].filter(Boolean);
+  const tr = await createTranscriber('basic-pitch');
+  const results: Record<string, Array<{ onset: number; onOff: number; sdr?: number }>> = {};
+  const add = (k: string, v: { onset: number; onOff: number; sdr?: number }): void => {
+    (results[k] ??= []).push(v);
+  };
+  const seps = await Promise.all(separators.map(async (n) => [n, await createSeparator(n)] as const));
+  try {
+    for (const piece of chosen) {
+      const notes = cropNotes(await readNotesFile(piece.notesPath), 10, excerptSec);
+      const o = { soundfontPath: font.path, sampleRateHz: sr, channels: 2 as const, tailSec: 0 };
+      const piano = await renderNotes(notes, { ...o, program: 0 });
+      const bass = await renderNotes(bassLine(notes, excerptSec), { ...o, program: 33 });
+      const pad = await renderNotes(padChords(notes, excerptSec), { ...o, program: 48 });
+      const drums = await renderMidi(notesToMidi(drumPattern(excerptSec), { channel: 9 }), o);
+      const n = excerptSec * sr;
+      const fit = (a: AudioData, g: number): Float32Array[] => [0, 1].map((c) => Float32Array.from({ length: n }, (_, i) => (i < a.channels[c].length ? g * a.channels[c][i] : 0)));
+      const parts = [fit(piano, 1), fit(bass, 0.9), fit(drums, 0.8), fit(pad, 0.6)];
+      const mixCh = [0, 1].map((c) => Float32Array.from({ length: n }, (_, i) => parts.reduce((a, p) => a + p[c][i], 0)));
+      const peak = Math.max(...mixCh.map((ch) => ch.reduce((a, v) => Math.max(a, Math.abs(v)), 0)));
+      const g = peak > 0.9 ? 0.9 / peak : 1;
+      const cleanPiano: AudioData = { sampleRateHz: sr, channels: parts[0].map((ch) => ch.map((v) => v * g)) };
+      const mix: AudioData = { sampleRateHz: sr, channels: mixCh.map((ch) => ch.map((v) => v * g)) };
+      const score = async (a: AudioData): Promise<{ onset: number; onOff: number }> => {
+        const s = scoreTranscription(notes, (await tr.transcribe(a)).notes);
+        return { onset: s.onset.f1, onOff: s.onsetOffset.f1 };
+      };
+      add('clean piano', await score(cleanPiano));
+      add('mix, no separation', await score(mix));
+      for (const [name, sep] of seps) {
+        const st = await sep.separate(mix);
+        const sdr = framewiseMedianSdr(cleanPiano.channels, st.other.channels, sr).medianSdr;
+        add(`mix -> ${name} other`, { ...(await score(st.other)), sdr });
+      }
+      log(`  piano F1 ${piece.name}: ${Object.entries(results).map(([k, v]) => `${k} ${num(100 * (v.at(-1)?.onset ?? NaN), 1)}`).join(', ')}`);
+    }
+  } finally {
+    await tr.dispose?.();
+    for (const [, s] of seps) await s.dispose?.();
+  }
+  return (
+    `${chosen.length} mixes x ${excerptSec} s (font ${font.id}), basic-pitch, mean over mixes (%):\n\n` +
+    table(['path', 'onset F1', 'onset+offset F1', '`other` vs piano median SDR (dB)'], Object.entries(results).map(([k, v]) => [k, num(100 * mean(v.map((x) => x.onset)), 1), num(100 * mean(v.map((x) => x.onOff)), 1), v[0].sdr === undefined ? '-' : num(mean(v.map((x) => x.sdr ?? NaN)))]))
+  );
+}
+
+/** Child-process mode: separate a 10-minute song built from held-out songs, print JSON. */
+async function speedChild(): Promise<void> {
+  const songs = loadTestSongs(100);
+  const sr = 44100;
+  const n = 600 * sr;
+  const mix: AudioData = { sampleRateHz: sr, channels: [new Float32Array(n), new Float32Array(n)] };
+  for (let pos = 0, k = 0; pos < n; k++) {
+    const s = songs[k % songs.length].mix;
+    const len = Math.min(s.channels[0].length, n - pos);
+    for (let c = 0; c < 2; c++) mix.channels[c].set(s.channels[c].subarray(0, len), pos);
+    pos += len;
+  }
+  songs.length = 0;
+  const sep = await createSeparator('unmix');
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  await sep.separate(mix);
+  const sec = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  const cpuSec = (cpu.user + cpu.system) / 1e6;
+  // On a shared machine wall time depends on the other jobs; CPU seconds do not (2 cores: a job
+  // that had both cores to itself would take at least cpuSec / 2).
+  console.log(JSON.stringify({ audioSec: 600, wallSec: +sec.toFixed(1), xRealTimeWall: +(600 / sec).toFixed(2), cpuSec: +cpuSec.toFixed(1), xRealTimePerCpuSecond: +(600 / cpuSec).toFixed(2), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), loadAverage: loadavg().map((x) => +x.toFixed(1)) }));
+}
+
+async function main(): Promise<void> {
+  if (flag('--speed-child')) return speedChild();
+  const out: string[] = [];
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`;
+  out.push(`Machine: ${machine}\n`);
+  const separators: SeparatorName[] = flag('--no-htdemucs') ? ['unmix'] : ['unmix', 'htdemucs'];
+  if (!flag('--speed-only')) {
+    const songs = loadTestSongs(opt('--songs', 8));
+    log(`held-out: ${songs.length} songs`);
+    out.push(`## Held-out rendered songs (${songs.length} x 30 s, MuseScore General; median over songs of the museval median SDR, dB)\n\n${await heldOut([...separators, 'oracle-irm'], songs)}\n`);
+    out.push(`## MUSDB18 sample excerpt (real, 6.8 s)\n\n${await musdb([...separators, 'oracle-irm'])}\n`);
+    if (!flag('--no-piano')) out.push(`## Piano F1 on the benchmark's rendered mixes\n\n${await pianoF1(separators)}\n`);
+  }
+  if (flag('--speed') || flag('--speed-only')) {
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--speed-child'], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const line = child.stdout.trim().split('\n').at(-1) ?? '';
+    out.push(`## Speed, 10-minute 44.1 kHz stereo song (child process, default threads)\n\n${child.status === 0 ? line : `failed: ${child.stderr.slice(-500)}`}\n`);
+  }
+  const text = out.join('\n');
+  console.log(text);
+  const dir = join(ROOT, 'training/runs/separation');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `eval-${new Date().toISOString().replace(/[:.]/g, '-')}.md`), text);
+}
+
+await main();
