@@ -106,6 +106,7 @@ function transcriptionMarkdown(rows: TranscriptionRow[], nbPieces: number, excer
       name,
       `${rs.length}`,
       `${(audio / 60).toFixed(1)}`,
+      `${rs.reduce((a, r) => a + r.estNotes, 0)} / ${rs.reduce((a, r) => a + r.refNotes, 0)}`,
       m((r) => r.onset.precision),
       m((r) => r.onset.recall),
       m((r) => r.onset.f1),
@@ -123,7 +124,7 @@ function transcriptionMarkdown(rows: TranscriptionRow[], nbPieces: number, excer
     `MAPS ENSTDkCl (real Disklavier recordings), ${scope}; mean over pieces, %. Note metrics as mir_eval (onset 50 ms, pitch 50 cents; offset max(20 %, 50 ms)); frame F1 on a 10 ms grid.`,
     '',
     table(
-      ['transcriber', 'pieces', 'audio (min)', 'onset P', 'onset R', 'onset F1', 'on+off P', 'on+off R', 'on+off F1', 'on+off+vel F1', 'frame F1', 'speed (x real time)'],
+      ['transcriber', 'pieces', 'audio (min)', 'notes est / ref', 'onset P', 'onset R', 'onset F1', 'on+off P', 'on+off R', 'on+off F1', 'on+off+vel F1', 'frame F1', 'speed (x real time)'],
       summary,
     ),
     '',
