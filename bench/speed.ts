@@ -9,7 +9,9 @@
  * Then a separation-only run on a long song (default 10 minutes) for its peak memory.
  *
  * Reported per stage: model load time, processing time (the stage call alone, without reading or
- * writing files), real-time factor (audio seconds per processing second, "x real time") and the
+ * writing files), real-time factor (audio seconds per processing second, "x real time"), the CPU
+ * time of the stage call with the speed it implies on an otherwise idle machine (audio seconds x
+ * threads / CPU seconds: the wall-clock figure on a shared machine understates it), and the
  * child process's peak RSS (`process.resourceUsage().maxRSS`: everything the stage process held,
  * including its input and output buffers and the runtime).
  *
@@ -40,6 +42,8 @@ interface ChildResult {
   reason?: string;
   loadSec?: number;
   processSec?: number;
+  /** CPU time of the stage call, all threads. */
+  cpuSec?: number;
   audioSec?: number;
   maxRssMB?: number;
   detail?: string;
@@ -48,10 +52,17 @@ interface ChildResult {
 // ---------------------------------------------------------------------------------------------
 // Child side: run one stage, print one RESULT line.
 
+/** CPU seconds (user + system, all threads) spent in the last `timeIt` call. */
+let lastCpuSec = 0;
+
 async function timeIt<T>(fn: () => Promise<T> | T): Promise<{ value: T; sec: number }> {
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const value = await fn();
-  return { value, sec: Number(process.hrtime.bigint() - t0) / 1e9 };
+  const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  lastCpuSec = (c.user + c.system) / 1e6;
+  return { value, sec };
 }
 
 function isMissingModule(e: unknown): boolean {
@@ -160,11 +171,28 @@ async function buildInput(seconds: number): Promise<{ audio: AudioData; source: 
 
 const fmt = (v: number | undefined, digits = 1): string => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
 
+const CORES = availableParallelism();
+/** onnxruntime intra-op threads of this run (set from --threads). */
+let ortThreads = CORES;
+
+const speed = (v: number | undefined): string => `${fmt(v, v !== undefined && v < 10 ? 2 : 0)}x`;
+
+/**
+ * Wall-clock speed is what a user sees but depends on what else the machine runs; the CPU-time
+ * figure (audio seconds x cores / CPU seconds) is what the stage would reach with every core to
+ * itself and perfect threading, an upper bound that is insensitive to other load.
+ */
 function row(label: string, stage: string, r: ChildResult): string {
-  if (!r.ok) return `| ${label} | ${stage} | not available | | | | ${r.reason ?? ''} |`;
+  if (!r.ok) return `| ${label} | ${stage} | not available | | | | | | ${r.reason ?? ''} |`;
   const rtf = r.audioSec !== undefined && r.processSec ? r.audioSec / r.processSec : undefined;
-  return `| ${label} | ${stage} | ${fmt(r.loadSec, 2)} | ${fmt(r.processSec, 2)} | ${fmt(rtf, rtf !== undefined && rtf < 10 ? 2 : 0)}x | ${fmt(r.maxRssMB, 0)} | ${r.detail ?? ''} |`;
+  const threads = stage.startsWith('separate') || stage.startsWith('transcribe') ? Math.min(ortThreads, CORES) : 1;
+  const cpuRtf = r.audioSec !== undefined && r.cpuSec ? (r.audioSec * threads) / r.cpuSec : undefined;
+  return `| ${label} | ${stage} | ${fmt(r.loadSec, 2)} | ${fmt(r.processSec, 2)} | ${speed(rtf)} | ${fmt(r.cpuSec, 2)} | ${speed(cpuRtf)} | ${fmt(r.maxRssMB, 0)} | ${r.detail ?? ''} |`;
 }
+
+const HEADER =
+  '| input | stage | model load (s) | process (s) | speed, wall clock (x real time) | CPU (s) | speed, CPU-bound (x real time) | peak RSS (MiB) | notes |\n' +
+  '|---|---|---|---|---|---|---|---|---|';
 
 function parseArgs(argv: string[]): { minutes: number[]; longMinutes: number; threads: number; separation: boolean } {
   const get = (name: string): string | undefined => {
@@ -189,11 +217,13 @@ async function main(): Promise<void> {
       result = { ok: false, reason: isMissingModule(e) ? `module missing: ${(e as Error).message.split('\n')[0]}` : (e as Error).message.split('\n')[0] };
     }
     result.maxRssMB = process.resourceUsage().maxRSS / 1024;
+    if (result.ok) result.cpuSec = lastCpuSec;
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
     return;
   }
 
   const opts = parseArgs(argv);
+  ortThreads = opts.threads;
   const { encodeWav } = await import('../src/audio/wav.js');
   const dir = mkdtempSync(join(tmpdir(), 'stemscribe-speed-'));
   const cpu = cpus();
@@ -232,8 +262,7 @@ async function main(): Promise<void> {
       tables.push(...rows);
     }
     console.log('## Per stage\n');
-    console.log('| input | stage | model load (s) | process (s) | speed (x real time) | peak RSS (MB) | notes |');
-    console.log('|---|---|---|---|---|---|---|');
+    console.log(HEADER);
     for (const r of tables) console.log(r);
 
     if (opts.longMinutes > 0) {
@@ -244,9 +273,8 @@ async function main(): Promise<void> {
       writeFileSync(decoded, encodeWavFloat32(audio));
       console.error(`[${opts.longMinutes} min] separation only; input: ${source}`);
       const sep = await spawnStage('separate', decoded, join(dir, `long-other-${seconds}.wav`), opts.threads);
-      console.log(`\n## Separation only, ${opts.longMinutes}-minute song (target: peak RSS < 4096 MB)\n`);
-      console.log('| input | stage | model load (s) | process (s) | speed (x real time) | peak RSS (MB) | notes |');
-      console.log('|---|---|---|---|---|---|---|');
+      console.log(`\n## Separation only, ${opts.longMinutes}-minute song (target: peak RSS < 4 GB, i.e. 3815 MiB)\n`);
+      console.log(HEADER);
       console.log(row(`${opts.longMinutes} min`, 'separate (htdemucs)', sep));
     }
     console.log(`\nLoad average at end: ${loadavg().map((v) => v.toFixed(1)).join(' ')} (other work on the machine slows every figure).`);
