@@ -1,8 +1,9 @@
 /**
  * Post-processing benchmark (`npx tsx bench/postprocess.ts [--quick]`).
  *
- * 1. Beat tracking on ASAP performance MIDI: beat F-measure (70 ms, as mir_eval.beat.f_measure),
- *    downbeat F-measure, tempo accuracy (MIREX ACC1/ACC2 on the median tempo), meter guess.
+ * 1. Beat tracking on ASAP performance MIDI, hand-made vs learned tracker on the pieces held out from
+ *    the beat model's training: beat F-measure (70 ms, as mir_eval.beat.f_measure), downbeat
+ *    F-measure, tempo accuracy (MIREX ACC1/ACC2 on the median tempo), meter guess.
  * 2. Key estimation on ASAP key annotations, for each pitch-class profile (MIREX weighted score).
  * 3. Each post-processing step's effect on note P/R/F1 on the 14 MAPS ENSTDkCl recordings,
  *    transcribed with the project's basic-pitch transcriber (transcriptions cached in /tmp).
@@ -10,11 +11,10 @@
  * `runPostprocessBench({ quick })` returns the markdown tables, for `npm run bench`.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeMidiNotes } from '../src/midi/decode.js';
-import { trackBeats } from '../src/postprocess/beats.js';
-import { estimateMeter } from '../src/postprocess/meter.js';
+import { BeatModel, type BeatActivations } from '../src/postprocess/beatModel.js';
 import { estimateKey, KEY_PROFILE_NAMES, type KeyProfileName } from '../src/postprocess/key.js';
 import { keyFromSignature } from '../src/postprocess/keyNames.js';
 import {
@@ -24,7 +24,7 @@ import {
   tempoAccuracy,
   type KeyLabel,
 } from '../src/postprocess/metrics.js';
-import { DEFAULT_KEY_FILTER, DEFAULT_KEY_PROFILE, postprocess, type PostprocessOptions } from '../src/postprocess/index.js';
+import { DEFAULT_KEY_FILTER, DEFAULT_KEY_PROFILE, postprocess, trackBeatsAndMeter, type PostprocessOptions } from '../src/postprocess/index.js';
 import { DEFAULT_NOTE_LENGTHS, type NoteLengthOptions } from '../src/postprocess/noteLengths.js';
 import { DEFAULT_VELOCITY } from '../src/postprocess/velocity.js';
 import type { Note, Transcription } from '../src/types.js';
@@ -111,9 +111,16 @@ export interface BeatBenchRow {
   meterCorrect: boolean | undefined;
 }
 
-export function evaluateBeatsOn(item: AsapItem, notes: readonly Note[]): BeatBenchRow {
-  const beats = trackBeats(notes);
-  const meter = estimateMeter(notes, beats);
+export type BeatTrackerName = 'handmade' | 'learned';
+
+export function evaluateBeatsOn(
+  item: AsapItem,
+  notes: readonly Note[],
+  tracker: BeatTrackerName = 'handmade',
+  activations?: BeatActivations,
+): BeatBenchRow {
+  const tracked = trackBeatsAndMeter(notes, tracker, activations);
+  const beats = tracked.beatsSec;
   const ref = item.annotations;
   const { acc1, acc2 } = tempoAccuracy(medianTempoBpm(ref.beatsSec), medianTempoBpm(beats));
   const refBeatsPerBar = ref.firstBeatsPerBar;
@@ -122,35 +129,89 @@ export function evaluateBeatsOn(item: AsapItem, notes: readonly Note[]): BeatBen
   const meterCorrect =
     refBeatsPerBar === undefined || family(refBeatsPerBar) === 'other'
       ? undefined
-      : family(refBeatsPerBar) === family(meter.beatsPerBar);
+      : family(refBeatsPerBar) === family(tracked.beatsPerBar);
   return {
     name: item.name,
     beatF: beatFMeasure(ref.beatsSec, beats),
-    downbeatF: beatFMeasure(ref.downbeatsSec, meter.downbeatsSec),
+    downbeatF: beatFMeasure(ref.downbeatsSec, tracked.downbeatsSec),
     acc1,
     acc2,
     meterCorrect,
   };
 }
 
-export function beatTable(rows: readonly BeatBenchRow[]): string {
+export function beatTableRow(label: string, rows: readonly BeatBenchRow[]): string {
   const meterRows = rows.filter((r) => r.meterCorrect !== undefined);
-  return [
-    '| ASAP performances | beat F (70 ms) | downbeat F | tempo ACC1 | tempo ACC2 | meter (duple/triple) correct |',
-    '|---|---|---|---|---|---|',
-    `| ${rows.length} | ${pct(mean(rows.map((r) => r.beatF)))} | ${pct(mean(rows.map((r) => r.downbeatF)))} | ` +
-      `${pct(mean(rows.map((r) => (r.acc1 ? 1 : 0))))} | ${pct(mean(rows.map((r) => (r.acc2 ? 1 : 0))))} | ` +
-      `${pct(mean(meterRows.map((r) => (r.meterCorrect ? 1 : 0))))} (${meterRows.length} pieces) |`,
-  ].join('\n');
+  return (
+    `| ${label} | ${rows.length} | ${pct(mean(rows.map((r) => r.beatF)))} | ${pct(mean(rows.map((r) => r.downbeatF)))} | ` +
+    `${pct(mean(rows.map((r) => (r.acc1 ? 1 : 0))))} | ${pct(mean(rows.map((r) => (r.acc2 ? 1 : 0))))} | ` +
+    `${pct(mean(meterRows.map((r) => (r.meterCorrect ? 1 : 0))))} (${meterRows.length}) |`
+  );
 }
 
-export function runBeatBench(quick: boolean): { rows: BeatBenchRow[]; table: string } {
-  const rows: BeatBenchRow[] = [];
-  for (const item of listAsap(quick)) {
-    const notes = decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)));
-    rows.push(evaluateBeatsOn(item, notes));
+export function beatTable(rows: readonly BeatBenchRow[], label = 'hand-made'): string {
+  return [BEAT_TABLE_HEAD, beatTableRow(label, rows)].join('\n');
+}
+
+const BEAT_TABLE_HEAD = [
+  '| tracker | ASAP performances | beat F (70 ms) | downbeat F | tempo ACC1 | tempo ACC2 | meter (duple/triple) correct (n) |',
+  '|---|---|---|---|---|---|---|',
+].join('\n');
+
+/** ASAP piece of a performance (folder without `_no_repeat`), as training/beats/data.py defines it. */
+export function asapPiece(name: string): string {
+  return dirname(name).replace(/_no_repeat$/, '');
+}
+
+/** The test-fold pieces the beat model never saw in training, from its manifest (undefined: no model). */
+export function heldOutBeatPieces(): Set<string> | undefined {
+  const path = fileURLToPath(new URL('../models/beats/manifest.json', import.meta.url));
+  if (!existsSync(path)) return undefined;
+  const manifest = JSON.parse(readFileSync(path, 'utf8')) as { split?: { testPieces?: string[] } };
+  return new Set(manifest.split?.testPieces ?? []);
+}
+
+export interface BeatBenchResult {
+  rows: { handmade: BeatBenchRow[]; learned: BeatBenchRow[]; handmadeAll: BeatBenchRow[] };
+  table: string;
+}
+
+/**
+ * Hand-made vs learned tracker on the held-out (test-fold) ASAP pieces; the full run also gives the
+ * hand-made tracker on all performances (comparable with earlier reports). Beats are tracked on the
+ * performance notes as decoded (no note-length step).
+ */
+export async function runBeatBench(quick: boolean): Promise<BeatBenchResult> {
+  const all = listAsap(false);
+  const heldOut = heldOutBeatPieces();
+  const test = heldOut ? all.filter((item) => heldOut.has(asapPiece(item.name))) : [];
+  const items = quick ? test.filter((_, i) => i % 3 === 0) : test;
+  const model = heldOut ? await BeatModel.create({ intraOpNumThreads: 1 }) : undefined;
+  const handmade: BeatBenchRow[] = [];
+  const learned: BeatBenchRow[] = [];
+  try {
+    for (const item of items) {
+      const notes = decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)));
+      handmade.push(evaluateBeatsOn(item, notes, 'handmade'));
+      if (model) learned.push(evaluateBeatsOn(item, notes, 'learned', await model.activations(notes)));
+    }
+  } finally {
+    await model?.dispose();
   }
-  return { rows, table: beatTable(rows) };
+  const handmadeAll: BeatBenchRow[] = [];
+  if (!quick) {
+    for (const item of all) handmadeAll.push(evaluateBeatsOn(item, decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)))));
+  }
+  const lines = [BEAT_TABLE_HEAD];
+  if (heldOut) {
+    lines.push(beatTableRow('hand-made (Ellis DP), held-out pieces', handmade));
+    lines.push(beatTableRow('**learned (TCN + DBN), held-out pieces**', learned));
+  }
+  if (handmadeAll.length > 0) lines.push(beatTableRow('hand-made, all performances', handmadeAll));
+  const scope = heldOut
+    ? `Held-out: ${new Set(items.map((i) => asapPiece(i.name))).size} test-fold pieces never used in training (split by piece, see models/beats/manifest.json)${quick ? ', every 3rd performance' : ''}.`
+    : 'No beat model installed: hand-made tracker only.';
+  return { rows: { handmade, learned, handmadeAll }, table: `${scope}\n\n${lines.join('\n')}` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -328,7 +389,7 @@ export async function runMapsStepBench(pieces: readonly MapsPiece[]): Promise<{ 
 
 export interface PostprocessBenchResult {
   markdown: string;
-  beat: BeatBenchRow[];
+  beat: BeatBenchResult['rows'] | undefined;
   key: KeyBenchRow[];
   steps?: StepRow[];
 }
@@ -337,7 +398,7 @@ export async function runPostprocessBench(opts: { quick: boolean }): Promise<Pos
   const sections: string[] = [];
   const scope = opts.quick ? 'quick: every 8th ASAP performance, 4 MAPS pieces' : 'full: all ASAP performances, 14 MAPS pieces';
   sections.push(`Post-processing benchmark (${scope}).`);
-  const beat = existsSync(ASAP_DIR) ? runBeatBench(opts.quick) : undefined;
+  const beat = existsSync(ASAP_DIR) ? await runBeatBench(opts.quick) : undefined;
   sections.push(beat ? `### Beat tracking on ASAP performance MIDI\n\n${beat.table}` : '_ASAP not found: beat benchmark skipped._');
   const key = existsSync(ASAP_DIR) ? runKeyBench(opts.quick) : undefined;
   sections.push(key ? `### Key estimation on ASAP (whole performance vs the opening key signature)\n\n${key.table}` : '');
@@ -351,7 +412,7 @@ export async function runPostprocessBench(opts: { quick: boolean }): Promise<Pos
   } else {
     sections.push('_MAPS not found: step-effect benchmark skipped._');
   }
-  return { markdown: sections.filter(Boolean).join('\n\n'), beat: beat?.rows ?? [], key: key?.rows ?? [], steps };
+  return { markdown: sections.filter(Boolean).join('\n\n'), beat: beat?.rows, key: key?.rows ?? [], steps };
 }
 
 const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];

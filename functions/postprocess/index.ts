@@ -25,7 +25,7 @@ export function createHandler(deps: HandlerDeps): Handler<PipelineState, Postpro
     const trackName = event.name.slice(event.name.lastIndexOf('/') + 1);
     // 'raw' skips clean-up; otherwise the core's defaults (an empty options object).
     const options: PostprocessOptions | 'raw' = config.POSTPROCESS === 'raw' ? 'raw' : {};
-    const post = postprocessStage(transcription, options, trackName);
+    const post = await postprocessStage(transcription, options, trackName);
     await storage.putBytes(bucket, results.midi, post.midi, 'audio/midi');
 
     const probe = await storage.getJson<StageRecord>(bucket, work.record('probe'));

@@ -8,7 +8,7 @@ import { downmixToMono } from '../audio/channels.js';
 import { isSilent } from '../audio/level.js';
 import type { InputLimits } from '../audio/limits.js';
 import { encodeMidi } from '../midi/encode.js';
-import { postprocess, type PostprocessOptions } from '../postprocess/index.js';
+import { postprocessAsync, type PostprocessOptions } from '../postprocess/index.js';
 import { createSeparator, type SeparatorName, type SeparatorOptions } from '../separation/index.js';
 import { createTranscriber, type TranscriberName, type TranscriberOptions } from '../transcription/index.js';
 import type { AudioData, ModelInfo, Score, StageOptions, Stems, Transcription } from '../types.js';
@@ -79,12 +79,16 @@ export interface PostprocessResult {
   midi: Uint8Array;
 }
 
-/** `options === 'raw'` skips all musical clean-up and writes the model's notes as they are. */
-export function postprocessStage(
+/**
+ * `options === 'raw'` skips all musical clean-up and writes the model's notes as they are.
+ * Async because the learned beat tracker runs an ONNX model (it falls back to the hand-made one
+ * where the model cannot load).
+ */
+export async function postprocessStage(
   transcription: Transcription,
   options: PostprocessOptions | 'raw',
   trackName: string,
-): PostprocessResult {
-  const score = postprocess(transcription, options);
+): Promise<PostprocessResult> {
+  const score = await postprocessAsync(transcription, options);
   return { score, midi: encodeMidi(score, { trackName }) };
 }

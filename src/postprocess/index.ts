@@ -2,27 +2,50 @@
  * Musical post-processing: raw transcribed notes in, a `Score` (notes + tempo map, time signature,
  * key, beats) out. Each step is a pure function in its own module and can be switched off:
  *
- * 1. beat and tempo tracking, meter and downbeats  (beats.ts, tempo.ts, meter.ts, tempoMap.ts)
+ * 1. beat and tempo tracking, meter and downbeats  (learned: beatModel.ts + beatsDbn.ts; hand-made:
+ *    beats.ts, tempo.ts, meter.ts), written as a steady tempo map where the beats allow (tempoMap.ts)
  * 2. chord-onset alignment and quantization         (quantize.ts)           off by default
  * 3. note lengths: fragments, pedal, legato, minimum (noteLengths.ts)
  * 4. key estimate and optional out-of-key filter    (key.ts)                filter off by default
  * 5. velocity: model, compress or normalise          (velocity.ts)
  *
  * The defaults never move a note onset: the tempo map is fitted to the notes, not the other way.
+ *
+ * `postprocess` is synchronous and uses the learned beat tracker only when it is handed the
+ * network's activations (`context.beatActivations`); `postprocessAsync` computes them with the
+ * lazily loaded ONNX model (onnxruntime has no synchronous run) and falls back to the hand-made
+ * tracker when the model cannot be loaded.
  */
 import type { Note, Score, Transcription } from '../types.js';
+import { defaultBeatModel, type BeatActivations, type BeatModel } from './beatModel.js';
 import { DEFAULT_BEAT_TRACKER, trackBeats } from './beats.js';
+import { decodeBeats, decodeDownbeats } from './beatsDbn.js';
 import { DEFAULT_KEY_FILTER, estimateKey, filterOutOfKey, keyEvents, type KeyFilterOptions, type KeyProfileName } from './key.js';
 import { DEFAULT_METER, estimateMeter } from './meter.js';
 import { adjustNoteLengths, DEFAULT_NOTE_LENGTHS, type NoteLengthOptions } from './noteLengths.js';
 import { alignChordOnsets, quantizeNotes, type QuantizeGrid } from './quantize.js';
-import { buildTempoMap, NOMINAL_BPM, nominalTempoMap } from './tempoMap.js';
+import {
+  buildTempoMap,
+  DEFAULT_STEADY_TEMPO,
+  mergeRepeatedTempos,
+  NOMINAL_BPM,
+  nominalTempoMap,
+  steadyBeats,
+  type SteadyTempoOptions,
+} from './tempoMap.js';
 import { DEFAULT_VELOCITY, shapeVelocities, type VelocityOptions } from './velocity.js';
 
 /** Every field is optional: a missing one takes its value from `DEFAULT_POSTPROCESS` (`{}` = defaults). */
 export interface PostprocessOptions {
   /** Step 1: track beats, tempo and meter from the notes; false writes a nominal 120 BPM 4/4. */
   beatTracking?: boolean;
+  /**
+   * Step 1 tracker: 'learned' (the beat network + DBN, used when its activations are available,
+   * i.e. through `postprocessAsync`; otherwise the hand-made one) or 'handmade' (Ellis DP).
+   */
+  beatTracker?: 'learned' | 'handmade';
+  /** Step 1: write piecewise-steady tempo where the beats deviate from it by at most the tolerance. */
+  steadyTempo?: Partial<SteadyTempoOptions> | false;
   /** Step 2a: notes starting within `windowSec` start together (false = off). */
   chordAlign?: { windowSec: number } | false;
   /** Step 2b: move onsets `strength` (0..1) of the way to the beat-relative grid (false = off). */
@@ -40,6 +63,8 @@ export const DEFAULT_KEY_PROFILE: KeyProfileName = 'temperley';
 
 export const DEFAULT_POSTPROCESS: Required<PostprocessOptions> = {
   beatTracking: true,
+  beatTracker: 'learned',
+  steadyTempo: DEFAULT_STEADY_TEMPO,
   chordAlign: false,
   quantize: false,
   noteLengths: DEFAULT_NOTE_LENGTHS,
@@ -61,32 +86,76 @@ function nominalBeats(notes: readonly Note[]): number[] {
   return beats;
 }
 
-/** `'raw'`: the notes unchanged, with a nominal tempo (120 BPM, 4/4) and no key (CLI `--raw`). */
-export function postprocess(t: Transcription, optionsOrRaw: PostprocessOptions | 'raw'): Score {
-  const rawNotes = t.notes.map((n) => ({ ...n })).sort(byOnset);
-  const pedal = t.pedal?.map((p) => ({ ...p }));
-  if (optionsOrRaw === 'raw') {
-    return { notes: rawNotes, ...(pedal ? { pedal } : {}), ...nominalTempoMap(), keys: [] };
-  }
+export interface PostprocessContext {
+  /** The beat network's output for `beatInputNotes(t, options)`; enables the learned tracker. */
+  beatActivations?: BeatActivations;
+}
+
+function resolveOptions(optionsOrRaw: PostprocessOptions): Required<PostprocessOptions> {
   const options: Required<PostprocessOptions> = { ...DEFAULT_POSTPROCESS };
   for (const [name, value] of Object.entries(optionsOrRaw)) {
     if (value !== undefined) Object.assign(options, { [name]: value });
   }
+  return options;
+}
+
+/** Notes after step 3, which is what the beat trackers see (merged fragments are one onset). */
+function notesAfterLengths(t: Transcription, options: Required<PostprocessOptions>): Note[] {
+  const rawNotes = t.notes.map((n) => ({ ...n })).sort(byOnset);
+  const pedal = t.pedal?.map((p) => ({ ...p }));
+  return options.noteLengths ? adjustNoteLengths(rawNotes, pedal, options.noteLengths) : rawNotes;
+}
+
+/** The notes the beat network must be run on for `postprocess(t, options, { beatActivations })`. */
+export function beatInputNotes(t: Transcription, options: PostprocessOptions): Note[] {
+  return notesAfterLengths(t, resolveOptions(options));
+}
+
+/** Beats (seconds) and meter from the learned activations when given, else the hand-made tracker. */
+export function trackBeatsAndMeter(
+  notes: readonly Note[],
+  tracker: 'learned' | 'handmade',
+  activations?: BeatActivations,
+): { beatsSec: number[]; beatsPerBar: number; firstDownbeatIndex: number; downbeatsSec: number[] } {
+  if (tracker === 'learned' && activations && notes.length > 0) {
+    let first = Infinity;
+    let last = -Infinity;
+    for (const n of notes) {
+      first = Math.min(first, n.onsetSec);
+      last = Math.max(last, n.onsetSec);
+    }
+    const beatsSec = decodeBeats(activations, first, last);
+    return { beatsSec, ...decodeDownbeats(activations, beatsSec) };
+  }
+  const beatsSec = trackBeats(notes, DEFAULT_BEAT_TRACKER);
+  return { beatsSec, ...estimateMeter(notes, beatsSec, DEFAULT_METER) };
+}
+
+/** `'raw'`: the notes unchanged, with a nominal tempo (120 BPM, 4/4) and no key (CLI `--raw`). */
+export function postprocess(t: Transcription, optionsOrRaw: PostprocessOptions | 'raw', context: PostprocessContext = {}): Score {
+  const pedal = t.pedal?.map((p) => ({ ...p }));
+  if (optionsOrRaw === 'raw') {
+    const rawNotes = t.notes.map((n) => ({ ...n })).sort(byOnset);
+    return { notes: rawNotes, ...(pedal ? { pedal } : {}), ...nominalTempoMap(), keys: [] };
+  }
+  const options = resolveOptions(optionsOrRaw);
 
   // Step 3 first: merged fragments would otherwise count as extra onsets for the beat tracker.
-  let notes = options.noteLengths ? adjustNoteLengths(rawNotes, pedal, options.noteLengths) : rawNotes;
+  let notes = notesAfterLengths(t, options);
 
   // Step 1.
   let beatsSec: number[] | undefined;
   let downbeatsSec: number[] | undefined;
   let tempoMap = nominalTempoMap();
   if (options.beatTracking) {
-    const beats = trackBeats(notes, DEFAULT_BEAT_TRACKER);
-    if (beats.length >= 2) {
-      const meter = estimateMeter(notes, beats, DEFAULT_METER);
-      beatsSec = beats;
-      downbeatsSec = meter.downbeatsSec;
-      tempoMap = buildTempoMap(beats, meter.beatsPerBar, meter.firstDownbeatIndex);
+    const tracked = trackBeatsAndMeter(notes, options.beatTracker, context.beatActivations);
+    if (tracked.beatsSec.length >= 2) {
+      // The grid written to the MIDI file (and used for quantization): steady where the beats allow.
+      const grid = options.steadyTempo ? steadyBeats(tracked.beatsSec, options.steadyTempo) : tracked.beatsSec;
+      const indexOf = new Map(tracked.beatsSec.map((b, i) => [b, i]));
+      beatsSec = grid;
+      downbeatsSec = tracked.downbeatsSec.map((d) => grid[indexOf.get(d) ?? 0]);
+      tempoMap = mergeRepeatedTempos(buildTempoMap(grid, tracked.beatsPerBar, tracked.firstDownbeatIndex));
     }
   }
 
@@ -113,4 +182,32 @@ export function postprocess(t: Transcription, optionsOrRaw: PostprocessOptions |
     keys,
     ...(beatsSec ? { beatsSec, downbeatsSec } : {}),
   };
+}
+
+export interface PostprocessAsyncOptions {
+  /** The beat network to use (default: models/beats, loaded once per process). */
+  beatModel?: BeatModel | (() => Promise<BeatModel>);
+}
+
+/**
+ * `postprocess` with the learned beat tracker: runs the beat network on the notes first. When the
+ * model cannot be loaded (not installed, or a bundle without onnxruntime) the hand-made tracker is
+ * used instead, so the result is always a usable score.
+ */
+export async function postprocessAsync(
+  t: Transcription,
+  optionsOrRaw: PostprocessOptions | 'raw',
+  opts: PostprocessAsyncOptions = {},
+): Promise<Score> {
+  if (optionsOrRaw === 'raw') return postprocess(t, 'raw');
+  const options = resolveOptions(optionsOrRaw);
+  if (!options.beatTracking || options.beatTracker !== 'learned' || t.notes.length < 2) return postprocess(t, optionsOrRaw);
+  let beatActivations: BeatActivations | undefined;
+  try {
+    const model = typeof opts.beatModel === 'function' ? await opts.beatModel() : (opts.beatModel ?? (await defaultBeatModel()));
+    beatActivations = await model.activations(notesAfterLengths(t, options));
+  } catch {
+    beatActivations = undefined; // hand-made tracker below
+  }
+  return postprocess(t, optionsOrRaw, beatActivations ? { beatActivations } : {});
 }

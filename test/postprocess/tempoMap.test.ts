@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildTempoMap } from '../../src/postprocess/tempoMap.js';
+import { buildTempoMap, mergeRepeatedTempos, steadyBeats } from '../../src/postprocess/tempoMap.js';
+import { rng } from './helpers.js';
 
 describe('buildTempoMap', () => {
   it('one tempo per beat, a lead-in to the first beat, and a pickup bar before the first downbeat', () => {
@@ -28,5 +29,33 @@ describe('buildTempoMap', () => {
 
   it('falls back to 120 BPM 4/4 without beats', () => {
     expect(buildTempoMap([1], 4, 0).tempos).toEqual([{ timeSec: 0, bpm: 120 }]);
+  });
+});
+
+describe('steadyBeats', () => {
+  it('replaces jittered metronomic beats by one steady 96 BPM grid within the tolerance', () => {
+    const r = rng(3);
+    const beats = Array.from({ length: 40 }, (_, k) => 0.5 + (60 / 96) * k + (r() - 0.5) * 0.05);
+    const grid = steadyBeats(beats, { toleranceSec: 0.04 });
+    grid.forEach((g, k) => expect(Math.abs(g - beats[k])).toBeLessThanOrEqual(0.04 + 1e-9));
+    const ibis = grid.slice(1).map((g, k) => g - grid[k]);
+    for (const ibi of ibis) expect(ibi).toBeCloseTo(60 / 96, 9);
+    const map = mergeRepeatedTempos(buildTempoMap(grid, 4, 0));
+    expect(map.tempos.map((t) => Math.round(t.bpm * 1000) / 1000).slice(1)).toEqual([96]);
+  });
+
+  it('cuts a sudden tempo change into two steady segments, and leaves free rubato per beat', () => {
+    const beats: number[] = [];
+    let t = 0;
+    for (let k = 0; k < 20; k++) beats.push((t += 0.5));
+    for (let k = 0; k < 20; k++) beats.push((t += 0.75));
+    const map = mergeRepeatedTempos(buildTempoMap(steadyBeats(beats), 4, 0));
+    expect(map.tempos.map((e) => e.bpm)).toEqual([120, 80]); // the lead-in to 0.5 s is at 120 too
+    const rubato = [0, 0.5, 1.2, 1.5, 2.3, 2.6, 3.5];
+    expect(steadyBeats(rubato, { toleranceSec: 0.02 }).every((g, k) => Math.abs(g - rubato[k]) <= 0.02 + 1e-9)).toBe(true);
+  });
+
+  it('keeps short lists as they are', () => {
+    expect(steadyBeats([0.5, 1.1])).toEqual([0.5, 1.1]);
   });
 });

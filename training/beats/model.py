@@ -1,6 +1,6 @@
 """Beat/downbeat TCN over note-event frames (in the spirit of Böck & Davies, "Deconstruct, analyse,
 reconstruct: how to improve tempo, beat, and downbeat estimation", ISMIR 2020, with symbolic input
-instead of a spectrogram). Non-causal dilated convolutions, receptive field ~40 s at 50 fps."""
+instead of a spectrogram). Non-causal dilated convolutions, receptive field +-41 s at 50 fps."""
 from __future__ import annotations
 
 import torch
@@ -9,7 +9,7 @@ from torch import nn
 from .features import NB_FEATURES
 
 CONFIGS = {
-    "small": dict(channels=24, dilations=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512), kernel=3, dropout=0.1),
+    "small": dict(channels=32, dilations=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512), kernel=5, dropout=0.1),
 }
 
 

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BEAT_NB_FEATURES, BeatModel, beatFeatures } from '../../src/postprocess/beatModel.js';
+import { postprocess, postprocessAsync } from '../../src/postprocess/index.js';
+import type { Note } from '../../src/types.js';
+import { note } from './helpers.js';
+
+/** Written by training/beats/export.py: synthetic notes -> numpy features and onnxruntime (Python) activations. */
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/beat-parity.json', import.meta.url), 'utf8')) as {
+  notes: number[][];
+  nbFrames: number;
+  featureRows: number[][];
+  beat: number[];
+  downbeat: number[];
+};
+const fixtureNotes: Note[] = fixture.notes.map(([on, off, pitch, vel]) => ({ onsetSec: on, offsetSec: off, pitchMidi: pitch, velocity: vel, confidence: 1 }));
+
+describe('beatFeatures', () => {
+  it('matches training/beats/features.py on the parity fixture', () => {
+    const { features, nbFrames } = beatFeatures(fixtureNotes);
+    expect(nbFrames).toBe(fixture.nbFrames);
+    fixture.featureRows.forEach((row, f) => {
+      row.forEach((v, k) => expect(features[f * BEAT_NB_FEATURES + k]).toBeCloseTo(v, 5));
+    });
+  });
+
+  it('counts simultaneous onsets, sounding notes and pitch classes', () => {
+    const { features, nbFrames } = beatFeatures([note(0.1, 60, 0.5, 127), note(0.1, 64, 0.5, 64), note(0.3, 36, 0.1, 100)]);
+    expect(nbFrames).toBe(15 + 1 + 50);
+    const row = (f: number) => Array.from(features.subarray(f * BEAT_NB_FEATURES, (f + 1) * BEAT_NB_FEATURES));
+    expect(row(5)[0]).toBeCloseTo(Math.log1p(2), 6);
+    expect(row(5)[1]).toBeCloseTo(1, 6);
+    expect(row(5)[14 + 0]).toBeCloseTo(1, 6); // C
+    expect(row(5)[14 + 4]).toBeCloseTo(64 / 127, 6); // E
+    expect(row(10)[13]).toBeCloseTo(Math.log1p(2), 6); // two notes still sounding at 0.2 s
+    expect(row(15)[11]).toBeCloseTo((108 - 36) / 87, 6); // the bass note
+    expect(row(6)[0]).toBe(0);
+  });
+});
+
+describe('BeatModel (models/beats)', () => {
+  let model: BeatModel | undefined;
+  afterAll(async () => model?.dispose());
+
+  it('gives the activations onnxruntime gave in Python for the same notes', async () => {
+    model = await BeatModel.create({ intraOpNumThreads: 1 });
+    const act = await model.activations(fixtureNotes);
+    expect(act.fps).toBe(50);
+    expect(act.beat).toHaveLength(fixture.nbFrames);
+    let maxDiff = 0;
+    fixture.beat.forEach((v, f) => (maxDiff = Math.max(maxDiff, Math.abs(act.beat[f] - v), Math.abs(act.downbeat[f] - fixture.downbeat[f]))));
+    expect(maxDiff).toBeLessThan(1e-4);
+  });
+
+  it('postprocessAsync uses the learned tracker and keeps every note where it was', async () => {
+    model ??= await BeatModel.create({ intraOpNumThreads: 1 });
+    const score = await postprocessAsync({ notes: fixtureNotes }, {}, { beatModel: model });
+    expect(score.notes.map((n) => n.onsetSec)).toEqual([...fixtureNotes].map((n) => n.onsetSec).sort((a, b) => a - b));
+    expect(score.beatsSec!.length).toBeGreaterThan(5);
+    const handmade = postprocess({ notes: fixtureNotes }, {});
+    expect(score.beatsSec).not.toEqual(handmade.beatsSec);
+  });
+
+  it('postprocessAsync falls back to the hand-made tracker when the model cannot load', async () => {
+    const failing = () => Promise.reject(new Error('no model here'));
+    const score = await postprocessAsync({ notes: fixtureNotes }, {}, { beatModel: failing });
+    expect(score).toEqual(postprocess({ notes: fixtureNotes }, {}));
+  });
+
+  it('a missing model folder is a ModelError naming the manifest', async () => {
+    await expect(BeatModel.create({ modelDir: '/nonexistent/beats' })).rejects.toThrow(/manifest/);
+  });
+});

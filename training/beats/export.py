@@ -1,0 +1,114 @@
+"""Export the best beat checkpoint to ONNX + manifest + a TS parity fixture.
+
+  training/.venv/bin/python -m training.beats.export
+
+Writes models/beats/beats.onnx, models/beats/manifest.json (with the test-fold pieces, so the
+benchmark reports only on pieces the model never saw) and test/postprocess/fixtures/beat-parity.json
+(synthetic notes -> features and activations from numpy/onnxruntime, checked by the TS test).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from .data import ROOT, TEST_PERCENT, VAL_PERCENT, load_all, split
+from .features import FPS, NB_FEATURES, beat_features
+from .model import CONFIGS, BeatTCN
+from .train import RUN_DIR
+
+OUT_DIR = ROOT / "models" / "beats"
+FIXTURE = ROOT / "test" / "postprocess" / "fixtures" / "beat-parity.json"
+
+
+class WithSigmoid(torch.nn.Module):
+    def __init__(self, m: BeatTCN):
+        super().__init__()
+        self.m = m
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.m(features))
+
+
+def synthetic_notes(seed: int = 3) -> np.ndarray:
+    """A 20 s waltz-like pattern with jitter (no dataset material in the committed fixture)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    t = 0.4
+    for bar in range(14):
+        root = [48, 53, 55, 48][bar % 4]
+        for b in range(3):
+            if b == 0:
+                rows.append((t, t + 0.9, root - 12, 90 + rng.integers(-5, 5)))
+            else:
+                rows += [(t + 0.01, t + 0.3, root + 4, 60), (t, t + 0.3, root + 7, 62)]
+            if rng.random() < 0.5:
+                rows.append((t + 0.25, t + 0.4, root + 16, 50))
+            t += 0.48 + rng.normal(0, 0.01)
+    notes = np.array(rows, dtype=np.float64)
+    return notes[np.lexsort((notes[:, 2], notes[:, 0]))]
+
+
+def main() -> None:
+    ckpt = torch.load(RUN_DIR / "best.pt")
+    model = BeatTCN(**CONFIGS[ckpt["config"]])
+    model.load_state_dict(ckpt["model"])
+    model.eval()
+    wrapped = WithSigmoid(model).eval()
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    onnx_path = OUT_DIR / "beats.onnx"
+    dummy = torch.zeros(1, 500, NB_FEATURES)
+    torch.onnx.export(wrapped, (dummy,), str(onnx_path), input_names=["features"], output_names=["activations"],
+                      dynamic_axes={"features": {1: "frames"}, "activations": {1: "frames"}}, opset_version=17,
+                      dynamo=False)
+    data = onnx_path.read_bytes()
+    folds = split(load_all())
+    log = json.loads((RUN_DIR / "log.json").read_text()) if (RUN_DIR / "log.json").exists() else []
+    manifest = {
+        "name": "beats",
+        "version": f"0.1.0-{ckpt['config']}-step{ckpt['step']}",
+        "license": "CC BY-NC-SA 4.0 (weights trained on ASAP, CC BY-NC-SA 4.0; see MODEL_CARD.md)",
+        "file": "beats.onnx",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+        "fps": FPS,
+        "nbFeatures": NB_FEATURES,
+        "input": "features",
+        "output": "activations",
+        "config": {"name": ckpt["config"], **{k: list(v) if isinstance(v, tuple) else v for k, v in CONFIGS[ckpt["config"]].items()}},
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "training": {"step": ckpt["step"], "valLoss": ckpt["val"], "minutes": log[-1]["minutes"] if log else None},
+        "split": {
+            "rule": f"piece = ASAP folder without '_no_repeat'; sha1(piece)[:8] % 100 < {TEST_PERCENT} -> test, < {TEST_PERCENT + VAL_PERCENT} -> val, else train",
+            "trainPerformances": len(folds["train"]),
+            "valPerformances": len(folds["val"]),
+            "testPerformances": len(folds["test"]),
+            "testPieces": sorted({p.piece for p in folds["test"]}),
+            "valPieces": sorted({p.piece for p in folds["val"]}),
+        },
+    }
+    (OUT_DIR / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+
+    notes = synthetic_notes()
+    x = beat_features(notes)
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    act = sess.run(["activations"], {"features": x[None]})[0][0]
+    with torch.no_grad():
+        ref = wrapped(torch.from_numpy(x)[None])[0].numpy()
+    print("onnx vs torch max diff", float(np.abs(act - ref).max()))
+    FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+    FIXTURE.write_text(json.dumps({
+        "notes": [[round(float(v), 6) for v in row] for row in notes],
+        "nbFrames": int(len(x)),
+        "featureRows": [[round(float(v), 6) for v in row] for row in x[:150]],
+        "beat": [round(float(v), 6) for v in act[:, 0]],
+        "downbeat": [round(float(v), 6) for v in act[:, 1]],
+    }) + "\n")
+    print("wrote", onnx_path, len(data), "bytes;", FIXTURE)
+
+
+if __name__ == "__main__":
+    main()
