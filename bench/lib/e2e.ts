@@ -19,6 +19,12 @@ import { scoreTranscription } from './transcription.js';
 import { availableSeparators, availableTranscribers } from './transcribers.js';
 
 const SAMPLE_RATE_HZ = 44100;
+/**
+ * Level of each accompaniment part relative to the piano (RMS over the excerpt), dB. The piano
+ * leads, the band sits a little below it; set by measurement rather than by synth gains, since a
+ * SoundFont's instruments differ in loudness by 10 dB and more.
+ */
+export const PART_LEVELS_DB = { bass: -3, drums: -3, pad: -6 } as const;
 const BEAT_SEC = 0.5; // 120 bpm
 const BAR_SEC = 4 * BEAT_SEC;
 
@@ -135,7 +141,26 @@ async function buildMixes(quick: boolean, log: (s: string) => void, opts: E2eOpt
     const pad = await renderNotes(padChords(pianoNotes, excerptSec), { ...opts, program: 48 });
     const drums = await renderMidi(notesToMidi(drumPattern(excerptSec), { channel: 9 }), opts);
     const n = Math.round(excerptSec * SAMPLE_RATE_HZ);
-    const parts = [fit(piano, n, 1), fit(bass, n, 0.9), fit(drums, n, 0.8), fit(pad, n, 0.6)];
+    const rmsOf = (a: AudioData): number => {
+      let s = 0;
+      let count = 0;
+      for (const ch of a.channels) for (let i = 0; i < Math.min(n, ch.length); i++) {
+        s += ch[i] * ch[i];
+        count++;
+      }
+      return Math.sqrt(s / Math.max(1, count));
+    };
+    const pianoRms = rmsOf(piano);
+    const gainFor = (a: AudioData, levelDb: number): number => {
+      const r = rmsOf(a);
+      return r > 0 ? (pianoRms * 10 ** (levelDb / 20)) / r : 0;
+    };
+    const parts = [
+      fit(piano, n, 1),
+      fit(bass, n, gainFor(bass, PART_LEVELS_DB.bass)),
+      fit(drums, n, gainFor(drums, PART_LEVELS_DB.drums)),
+      fit(pad, n, gainFor(pad, PART_LEVELS_DB.pad)),
+    ];
     const mixCh = [0, 1].map((c) => {
       const out = new Float32Array(n);
       for (const p of parts) for (let i = 0; i < n; i++) out[i] += p[c][i];
