@@ -4,7 +4,8 @@
  * How notes become frames (documented because every paper does it slightly differently):
  * - Frame k stands for time `k * hopSec`. A note with pitch p is active in frames
  *   `round(onsetSec / hopSec) <= k < round(offsetSec / hopSec)` (nearest grid point, half-open, as
- *   the Onsets-and-Frames evaluation does); a note shorter than half a frame may cover none.
+ *   the Onsets-and-Frames evaluation does; ties round half to even like `np.round`); a note
+ *   shorter than half a frame may cover none.
  * - Pitches are compared as MIDI semitones rounded to the nearest integer, so two pitches match
  *   when they round to the same semitone (for integer MIDI numbers this equals mir_eval.multipitch's
  *   50-cent tolerance, without its chroma variants).
@@ -18,6 +19,15 @@ import type { Note } from '../types.js';
 import { fMeasure } from './transcription.js';
 
 export const FRAME_HOP_SEC = 0.01;
+
+/** `np.round`: nearest integer, ties to even. */
+export function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
 
 export interface FrameScores {
   precision: number;
@@ -34,10 +44,10 @@ export interface FrameScores {
 export function notesToFrameSet(notes: readonly Note[], hopSec = FRAME_HOP_SEC): Set<number> {
   const cells = new Set<number>();
   for (const note of notes) {
-    const pitch = Math.round(note.pitchMidi);
+    const pitch = roundHalfEven(note.pitchMidi);
     if (pitch < 0 || pitch > 127) continue;
-    const start = Math.round(note.onsetSec / hopSec);
-    const end = Math.round(note.offsetSec / hopSec);
+    const start = roundHalfEven(note.onsetSec / hopSec);
+    const end = roundHalfEven(note.offsetSec / hopSec);
     for (let k = Math.max(0, start); k < end; k++) cells.add(k * 128 + pitch);
   }
   return cells;
