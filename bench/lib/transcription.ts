@@ -32,13 +32,6 @@ export interface TranscriptionSection {
   markdown: string;
 }
 
-export interface TranscriptionEvalInput {
-  name: string;
-  /** Reference notes of the excerpt. */
-  reference: Note[];
-  estimate: Note[];
-}
-
 /** The note and frame scores of one estimate (shared with the end-to-end section). */
 export function scoreTranscription(reference: readonly Note[], estimate: readonly Note[]): Pick<TranscriptionRow, 'onset' | 'onsetOffset' | 'onsetOffsetVelocityF1' | 'frame'> {
   const m = evaluateNotes(reference, estimate);
