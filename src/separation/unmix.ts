@@ -359,10 +359,12 @@ export class UnmixSeparator implements Separator {
       const padded = n < minSamples;
       const l = padded ? fitLength(left, minSamples) : left;
       const r = padded ? fitLength(right, minSamples) : right;
-      const segmentSamples = Math.min(this.#segmentSamples, Math.max(minSamples, l.length));
+      // A song that fits in one window is one window (no overlap: half the work for 30 s clips).
+      const fits = l.length <= this.#segmentSamples;
+      const segmentSamples = fits ? l.length : this.#segmentSamples;
       sources = await applyInSegments([l, r], this.#runWindow, {
         segmentSamples,
-        overlap: this.manifest.overlap,
+        overlap: fits ? 0 : this.manifest.overlap,
         sourceCount: targets.length,
         onProgress: onProgress ? (f) => onProgress(0.95 * f) : undefined,
       });

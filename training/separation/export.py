@@ -48,6 +48,7 @@ def main() -> None:
     ap.add_argument('--checkpoint', default='best', choices=['best', 'last'])
     ap.add_argument('--segment-sec', type=float, default=30.0, help='inference window written to the manifest')
     ap.add_argument('--wiener-iterations', type=int, default=1)
+    ap.add_argument('--overlap', type=float, default=0.1, help='fraction of a window shared with the next')
     args = ap.parse_args()
     cfg = CONFIGS[args.config]
     torch.set_num_threads(1)
@@ -94,7 +95,7 @@ def main() -> None:
         'shapes': {INPUT: ['frames', 2, cfg.n_bins], OUTPUT: ['frames', len(TARGETS), 2, cfg.n_bins]},
         'wienerIterations': args.wiener_iterations,
         'segmentSec': args.segment_sec,
-        'overlap': 0.25,
+        'overlap': args.overlap,
         'onnx': {'opset': 17},
         'parityCheck': {'maxAbsDiffOrtVsTorch': max_diff, 'test': 'test/separation/unmix.test.ts'},
     }
