@@ -257,7 +257,7 @@ export async function runE2eSection(quick: boolean, log: (s: string) => void, op
     `${mixes.length} rendered mix(es), ${totalSec.toFixed(0)} s in all (piano + bass + drums + string pad, 44.1 kHz stereo); piano MIDI is the ground truth. Mean over mixes, %. ` +
       `Levels relative to the piano (RMS, mean over mixes): bass ${num(mean(mixes.map((m) => m.levelsDb.bass)), 1)} dB, ` +
       `drums ${num(mean(mixes.map((m) => m.levelsDb.drums)), 1)} dB, pad ${num(mean(mixes.map((m) => m.levelsDb.pad)), 1)} dB. ` +
-      'htdemucs puts piano and pad together in `other`, hence its low SDR against the piano alone.',
+      'Separators put piano and pad together in `other`, which bounds its SDR against the piano alone.',
     '',
     table(['transcriber', 'path', 'onset F1', 'on+off F1', 'frame F1', '`other` vs piano SDR (dB)'], summary),
     ...(skipped.length > 0 ? ['', `Skipped: ${skipped.join('; ')}`] : []),
