@@ -87,7 +87,9 @@ export async function readNotesFile(path: string): Promise<Note[]> {
   try {
     bytes = await readFile(path);
   } catch (cause) {
-    throw new InputError(InputErrorCode.NOT_FOUND, `Cannot read ${path}: ${(cause as Error).message}`, { cause });
+    const code = (cause as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (cause as Error).message;
+    throw new InputError(InputErrorCode.NOT_FOUND, `Cannot read notes from ${path}: ${why}.`, { cause });
   }
   if (ext === '.mid' || ext === '.midi') return notesFromMidi(new Uint8Array(bytes), path);
   if (ext === '.tsv' || ext === '.txt' || ext === '.csv') return notesFromTsv(bytes.toString('utf8'), path);
