@@ -87,7 +87,7 @@ def main() -> None:
     manifest = {
         'name': 'piano',
         'version': f"0.1.0-{args.config}-step{ck['step']}",
-        'license': 'Apache-2.0 (weights trained by stemscribe on renders of CC BY-NC-SA ASAP MIDI; see MODEL_CARD.md)',
+        'license': 'CC-BY-NC-SA-4.0 (conservatively: trained on renders of ASAP MIDI, CC BY-NC-SA 4.0; see MODEL_CARD.md)',
         'file': 'piano.onnx',
         'sha256': sha,
         'config': ck['config'],

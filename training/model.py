@@ -10,17 +10,20 @@ from .config import N_KEYS, N_MELS, SEED_CONTEXT_FRAMES, SEED_N_MELS, ModelConfi
 class ConvStack(nn.Module):
     """Log-mel [B, T, mels] -> [B, T, fc_units]: three 3x3 convs, pooling over frequency only."""
 
-    def __init__(self, n_mels: int, channels: tuple[int, int, int], fc_units: int):
+    def __init__(self, n_mels: int, channels: tuple[int, int, int], fc_units: int, dropout: bool = True):
         super().__init__()
         c1, c2, c3 = channels
+        p_conv, p_fc = (0.25, 0.5) if dropout else (0.0, 0.0)
         self.cnn = nn.Sequential(
             nn.Conv2d(1, c1, 3, padding=1), nn.BatchNorm2d(c1), nn.ReLU(),
             nn.Conv2d(c1, c2, 3, padding=1), nn.BatchNorm2d(c2), nn.ReLU(),
-            nn.MaxPool2d((1, 2)), nn.Dropout(0.25),
+            nn.MaxPool2d((1, 2)), nn.Dropout(p_conv),
             nn.Conv2d(c2, c3, 3, padding=1), nn.BatchNorm2d(c3), nn.ReLU(),
-            nn.MaxPool2d((1, 2)), nn.Dropout(0.25),
+            nn.MaxPool2d((1, 2)), nn.Dropout(p_conv),
         )
-        self.fc = nn.Sequential(nn.Linear(c3 * (n_mels // 4), fc_units), nn.Dropout(0.5))
+        # LayerNorm: without it the fc outputs grew to std ~12 within 200 steps, saturating the
+        # GRUs and the frame sigmoid, and training sat at the class prior.
+        self.fc = nn.Sequential(nn.Linear(c3 * (n_mels // 4), fc_units), nn.LayerNorm(fc_units), nn.Dropout(p_fc))
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         x = self.cnn(mel.unsqueeze(1))  # [B, C, T, F]
@@ -46,8 +49,9 @@ class PianoTranscriber(nn.Module):
         super().__init__()
         self.shared = cfg.name != 'full'
         f, r = cfg.fc_units, cfg.rnn_units
+        self.input_norm = nn.BatchNorm1d(N_MELS) if cfg.input_norm else None
         if self.shared:
-            self.trunk = ConvStack(N_MELS, cfg.conv_channels, f)
+            self.trunk = ConvStack(N_MELS, cfg.conv_channels, f, cfg.dropout)
             self.rnn = BiGRU(f, r)
         else:
             self.onset_stack = nn.Sequential(ConvStack(N_MELS, cfg.conv_channels, f), BiGRU(f, r))
@@ -69,6 +73,8 @@ class PianoTranscriber(nn.Module):
 
     def forward(self, mel: torch.Tensor) -> dict[str, torch.Tensor]:
         """Returns logits for onset, offset, frame and a velocity in [0, 1] (sigmoid), each [B, T, 88]."""
+        if self.input_norm is not None:
+            mel = self.input_norm(mel.transpose(1, 2)).transpose(1, 2)
         if self.shared:
             h = self.trunk(mel)
             s = self.rnn(h)
@@ -79,10 +85,11 @@ class PianoTranscriber(nn.Module):
             offset = self.offset_head(self.offset_stack(mel))
             velocity = self.velocity_head(self.velocity_stack(mel))
             frame_in = self.frame_stack(mel)
-        pre = torch.sigmoid(self.frame_pre(frame_in))
-        comb = torch.cat([torch.sigmoid(onset).detach(), torch.sigmoid(offset).detach(), pre], dim=-1)
+        pre_logits = self.frame_pre(frame_in)
+        comb = torch.cat([torch.sigmoid(onset).detach(), torch.sigmoid(offset).detach(), torch.sigmoid(pre_logits)], dim=-1)
         frame = self.frame_head(self.combined(comb))
-        return {'onset': onset, 'offset': offset, 'frame': frame, 'velocity': torch.sigmoid(velocity)}
+        return {'onset': onset, 'offset': offset, 'frame': frame, 'velocity': torch.sigmoid(velocity),
+                'frame_pre': pre_logits}
 
 
 class ProbabilityModel(nn.Module):

@@ -72,6 +72,9 @@ def loss_fn(setup: Setup, out: dict[str, torch.Tensor], lab: dict[str, torch.Ten
         losses['offset'] = bce(out['offset'], lab['offset'])
         w = lab['onset']
         losses['velocity'] = (w * (out['velocity'] - lab['velocity']) ** 2).sum() / w.sum().clamp(min=1)
+        # Auxiliary: supervise the acoustic frame posterior directly, so the conv stack gets a dense
+        # gradient from the start (through the combining GRU alone it learned very slowly).
+        losses['frame_pre'] = bce(out['frame_pre'], lab['frame'])
     return losses
 
 
