@@ -250,6 +250,13 @@ export function readUnmixManifest(dir: string): UnmixManifest {
   return m;
 }
 
+/** The input as two channels at `rateHz`, holding no other copy (10-minute songs). */
+function stereoAtRate(audio: AudioData, rateHz: number): Float32Array[] {
+  const reduced = audio.channels.length > 2 ? toStereo(audio) : audio;
+  const resampled = reduced.sampleRateHz === rateHz ? reduced : resampleAudio(reduced, rateHz);
+  return [...toStereo(resampled).channels];
+}
+
 function fitLength(src: Float32Array, length: number): Float32Array {
   if (src.length === length) return src;
   const out = new Float32Array(length);
@@ -343,9 +350,7 @@ export class UnmixSeparator implements Separator {
     const inputChannels = audio.channels.length;
     if (inputChannels === 0) throw new StemscribeError('Cannot separate audio with no channels.', STAGE);
     onProgress?.(0);
-    const reduced = inputChannels > 2 ? toStereo(audio) : audio;
-    const atModelRate = reduced.sampleRateHz === modelRateHz ? reduced : resampleAudio(reduced, modelRateHz);
-    let [left, right] = toStereo(atModelRate).channels;
+    let [left, right] = stereoAtRate(audio, modelRateHz);
     const n = left.length;
     let silent = true;
     for (let i = 0; i < n && silent; i++) if (left[i] !== 0 || right[i] !== 0) silent = false;
