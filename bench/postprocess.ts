@@ -24,7 +24,15 @@ import {
   tempoAccuracy,
   type KeyLabel,
 } from '../src/postprocess/metrics.js';
-import { DEFAULT_KEY_FILTER, DEFAULT_KEY_PROFILE, postprocess, trackBeatsAndMeter, type PostprocessOptions } from '../src/postprocess/index.js';
+import {
+  DEFAULT_KEY_FILTER,
+  DEFAULT_KEY_PROFILE,
+  DEFAULT_LEARNED_DECODER,
+  postprocess,
+  trackBeatsAndMeter,
+  type LearnedBeatDecoder,
+  type PostprocessOptions,
+} from '../src/postprocess/index.js';
 import { DEFAULT_NOTE_LENGTHS, type NoteLengthOptions } from '../src/postprocess/noteLengths.js';
 import { DEFAULT_VELOCITY } from '../src/postprocess/velocity.js';
 import type { Note, Transcription } from '../src/types.js';
@@ -118,8 +126,9 @@ export function evaluateBeatsOn(
   notes: readonly Note[],
   tracker: BeatTrackerName = 'handmade',
   activations?: BeatActivations,
+  decoder: LearnedBeatDecoder = DEFAULT_LEARNED_DECODER,
 ): BeatBenchRow {
-  const tracked = trackBeatsAndMeter(notes, tracker, activations);
+  const tracked = trackBeatsAndMeter(notes, tracker, activations, decoder);
   const beats = tracked.beatsSec;
   const ref = item.annotations;
   const { acc1, acc2 } = tempoAccuracy(medianTempoBpm(ref.beatsSec), medianTempoBpm(beats));
@@ -172,7 +181,7 @@ export function heldOutBeatPieces(): Set<string> | undefined {
 }
 
 export interface BeatBenchResult {
-  rows: { handmade: BeatBenchRow[]; learned: BeatBenchRow[]; handmadeAll: BeatBenchRow[] };
+  rows: { handmade: BeatBenchRow[]; learned: BeatBenchRow[]; learnedDbn: BeatBenchRow[]; handmadeAll: BeatBenchRow[] };
   table: string;
 }
 
@@ -189,11 +198,16 @@ export async function runBeatBench(quick: boolean): Promise<BeatBenchResult> {
   const model = heldOut ? await BeatModel.create({ intraOpNumThreads: 1 }) : undefined;
   const handmade: BeatBenchRow[] = [];
   const learned: BeatBenchRow[] = [];
+  const learnedDbn: BeatBenchRow[] = [];
   try {
     for (const item of items) {
       const notes = decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)));
       handmade.push(evaluateBeatsOn(item, notes, 'handmade'));
-      if (model) learned.push(evaluateBeatsOn(item, notes, 'learned', await model.activations(notes)));
+      if (model) {
+        const act = await model.activations(notes);
+        learned.push(evaluateBeatsOn(item, notes, 'learned', act, 'dp'));
+        learnedDbn.push(evaluateBeatsOn(item, notes, 'learned', act, 'dbn'));
+      }
     }
   } finally {
     await model?.dispose();
@@ -205,13 +219,14 @@ export async function runBeatBench(quick: boolean): Promise<BeatBenchResult> {
   const lines = [BEAT_TABLE_HEAD];
   if (heldOut) {
     lines.push(beatTableRow('hand-made (Ellis DP), held-out pieces', handmade));
-    lines.push(beatTableRow('**learned (TCN + DBN), held-out pieces**', learned));
+    lines.push(beatTableRow(`learned activation + DP${DEFAULT_LEARNED_DECODER === 'dp' ? ' (default)' : ''}, held-out pieces`, learned));
+    lines.push(beatTableRow(`learned activation + DBN${DEFAULT_LEARNED_DECODER === 'dbn' ? ' (default)' : ''}, held-out pieces`, learnedDbn));
   }
   if (handmadeAll.length > 0) lines.push(beatTableRow('hand-made, all performances', handmadeAll));
   const scope = heldOut
     ? `Held-out: ${new Set(items.map((i) => asapPiece(i.name))).size} test-fold pieces never used in training (split by piece, see models/beats/manifest.json)${quick ? ', every 3rd performance' : ''}.`
     : 'No beat model installed: hand-made tracker only.';
-  return { rows: { handmade, learned, handmadeAll }, table: `${scope}\n\n${lines.join('\n')}` };
+  return { rows: { handmade, learned, learnedDbn, handmadeAll }, table: `${scope}\n\n${lines.join('\n')}` };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -35,8 +35,15 @@ export const DEFAULT_BEAT_TRACKER: BeatTrackerOptions = {
 export function trackBeats(notes: readonly Note[], options: Partial<BeatTrackerOptions> = {}): number[] {
   const opts: BeatTrackerOptions = { ...DEFAULT_BEAT_TRACKER, ...options };
   if (notes.length < 2) return [];
-  const fps = opts.envelope.frameRateHz;
-  const env = onsetEnvelope(notes, opts.envelope);
+  return trackBeatsOnEnvelope(onsetEnvelope(notes, opts.envelope), opts.envelope.frameRateHz, notes, opts);
+}
+
+/**
+ * The same dynamic programme over any onset-strength envelope at `fps` (e.g. a beat network's
+ * activation); `notes` are only used to snap beats to onsets.
+ */
+export function trackBeatsOnEnvelope(env: Float32Array, fps: number, notes: readonly Note[], options: Partial<BeatTrackerOptions> = {}): number[] {
+  const opts: BeatTrackerOptions = { ...DEFAULT_BEAT_TRACKER, ...options };
   const events = envelopePeaks(env, fps);
   if (events.length < 2) return [];
   const durationSec = env.length / fps;

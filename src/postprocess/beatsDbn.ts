@@ -28,6 +28,19 @@ export interface BeatDbnOptions {
   transitionLambda: number;
   /** Fraction 1/observationLambda of each interval counts as "at the beat". */
   observationLambda: number;
+  /**
+   * Log-cost paid at every beat (0 = madmom's model). A positive cost makes every extra beat need
+   * that much evidence, which stops weak off-beat activation from doubling the tempo.
+   */
+  beatCost: number;
+  /** Log-Gaussian tempo prior applied at every beat: centre (BPM) and width (octaves; 0 = off). */
+  priorBpm: number;
+  priorWidthOctaves: number;
+  /**
+   * The network was trained with positive frames weighted by this factor, which inflates its
+   * outputs; activations are mapped back to probabilities, p = a / (w - (w - 1) a) (1 = as given).
+   */
+  positiveWeight: number;
 }
 
 export const DEFAULT_BEAT_DBN: BeatDbnOptions = {
@@ -36,6 +49,10 @@ export const DEFAULT_BEAT_DBN: BeatDbnOptions = {
   numTempi: 100,
   transitionLambda: 100,
   observationLambda: 16,
+  beatCost: 0,
+  priorBpm: 100,
+  priorWidthOctaves: 0,
+  positiveWeight: 1,
 };
 
 /** Distinct beat intervals (frames) between the tempo limits, log-spaced. */
@@ -55,21 +72,25 @@ export function dbnBeatFrames(activation: Float32Array, fps: number, options: Pa
   const opts = { ...DEFAULT_BEAT_DBN, ...options };
   const T = activation.length;
   if (T < 2) return [];
+  const w = opts.positiveWeight;
+  if (w !== 1) activation = activation.map((a) => a / (w - (w - 1) * a));
   const intervals = tempoIntervals(fps, opts);
   const N = intervals.length;
   // Transition log-probabilities between tempi (row: from, col: to), normalised per row; tiny ones cut.
   const trans: { to: number; from: number; logP: number }[][] = Array.from({ length: N }, () => []);
   for (let i = 0; i < N; i++) {
-    const w: number[] = [];
+    const weights: number[] = [];
     let sum = 0;
     for (let j = 0; j < N; j++) {
       const v = Math.exp(-opts.transitionLambda * Math.abs(intervals[j] / intervals[i] - 1));
-      w.push(v);
+      weights.push(v);
       sum += v;
     }
     for (let j = 0; j < N; j++) {
-      const p = w[j] / sum;
-      if (p > 1e-12) trans[j].push({ to: j, from: i, logP: Math.log(p) });
+      const p = weights[j] / sum;
+      const bpm = (60 * fps) / intervals[j];
+      const prior = opts.priorWidthOctaves > 0 ? -0.5 * (Math.log2(bpm / opts.priorBpm) / opts.priorWidthOctaves) ** 2 : 0;
+      if (p > 1e-12) trans[j].push({ to: j, from: i, logP: Math.log(p) - opts.beatCost + prior });
     }
   }
   // Ring buffers: value of position p of tempo i at frame t lives at index (p - t) mod I.

@@ -18,7 +18,7 @@
  */
 import type { Note, Score, Transcription } from '../types.js';
 import { defaultBeatModel, type BeatActivations, type BeatModel } from './beatModel.js';
-import { DEFAULT_BEAT_TRACKER, trackBeats } from './beats.js';
+import { DEFAULT_BEAT_TRACKER, trackBeats, trackBeatsOnEnvelope } from './beats.js';
 import { decodeBeats, decodeDownbeats } from './beatsDbn.js';
 import { DEFAULT_KEY_FILTER, estimateKey, filterOutOfKey, keyEvents, type KeyFilterOptions, type KeyProfileName } from './key.js';
 import { DEFAULT_METER, estimateMeter } from './meter.js';
@@ -111,20 +111,32 @@ export function beatInputNotes(t: Transcription, options: PostprocessOptions): N
   return notesAfterLengths(t, resolveOptions(options));
 }
 
+/**
+ * How the learned beat activation becomes beats: 'dp' runs the hand-made tracker's tempo curve and
+ * dynamic programme over the activation instead of the note envelope; 'dbn' is the beat DBN
+ * (beatsDbn.ts). Chosen on the validation pieces (see bench/postprocess.ts and the model card).
+ */
+export type LearnedBeatDecoder = 'dp' | 'dbn';
+export const DEFAULT_LEARNED_DECODER: LearnedBeatDecoder = 'dp';
+
 /** Beats (seconds) and meter from the learned activations when given, else the hand-made tracker. */
 export function trackBeatsAndMeter(
   notes: readonly Note[],
   tracker: 'learned' | 'handmade',
   activations?: BeatActivations,
+  decoder: LearnedBeatDecoder = DEFAULT_LEARNED_DECODER,
 ): { beatsSec: number[]; beatsPerBar: number; firstDownbeatIndex: number; downbeatsSec: number[] } {
-  if (tracker === 'learned' && activations && notes.length > 0) {
+  if (tracker === 'learned' && activations && notes.length > 1) {
     let first = Infinity;
     let last = -Infinity;
     for (const n of notes) {
       first = Math.min(first, n.onsetSec);
       last = Math.max(last, n.onsetSec);
     }
-    const beatsSec = decodeBeats(activations, first, last);
+    const beatsSec =
+      decoder === 'dbn'
+        ? decodeBeats(activations, first, last)
+        : trackBeatsOnEnvelope(activations.beat, activations.fps, notes, DEFAULT_BEAT_TRACKER);
     return { beatsSec, ...decodeDownbeats(activations, beatsSec) };
   }
   const beatsSec = trackBeats(notes, DEFAULT_BEAT_TRACKER);

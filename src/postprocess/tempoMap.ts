@@ -61,73 +61,92 @@ export function buildTempoMap(beatsSec: readonly number[], beatsPerBar: number, 
 }
 
 export interface SteadyTempoOptions {
-  /** Largest distance (seconds) between a tracked beat and the steady grid that replaces it. */
+  /** Largest distance (seconds) between a tracked beat and the steady grid for it to count as on it. */
   toleranceSec: number;
-  /** Prefer a whole-number BPM for a segment when it also stays within the tolerance. */
+  /**
+   * Smallest fraction of a segment's beats that must lie within the tolerance; the others are taken
+   * as tracking errors (a beat pulled to a syncopated note) and put on the steady grid.
+   */
+  minInlierFraction: number;
+  /** Prefer a whole-number BPM for a segment when it fits as well. */
   roundBpm: boolean;
 }
 
-export const DEFAULT_STEADY_TEMPO: SteadyTempoOptions = { toleranceSec: 0.04, roundBpm: true };
+export const DEFAULT_STEADY_TEMPO: SteadyTempoOptions = { toleranceSec: 0.04, minInlierFraction: 0.6, roundBpm: true };
 
 /**
  * Beat times regularised into piecewise-constant tempo: the beats are cut greedily into the longest
- * runs that a straight line (beat time vs beat index) fits within `toleranceSec` at every beat, and
- * each beat is replaced by its place on the line. Runs join continuously (each starts where the
- * previous one's line ends), so the tempo map written from the result has one tempo per run instead
- * of one per beat: a metronomic performance gets one steady tempo, a ritardando a few steps, and
- * free rubato still one tempo per beat. Only the grid moves (by at most the tolerance); notes never.
+ * runs that a straight line (beat time vs beat index) fits, robustly: at least `minInlierFraction`
+ * of the run's beats and its last beat within `toleranceSec` of the line (fitted by least squares
+ * on those inliers). Each beat is replaced by its place on the line; runs join continuously (each
+ * starts where the previous one's line ends), so the tempo map written from the result has one
+ * tempo per run instead of one per beat: a metronomic piece gets one steady tempo even when a few
+ * tracked beats are off, a tempo change a new segment, free rubato still one tempo per beat. Only
+ * the grid changes; notes never move.
  */
 export function steadyBeats(beatsSec: readonly number[], options: Partial<SteadyTempoOptions> = {}): number[] {
-  const { toleranceSec, roundBpm } = { ...DEFAULT_STEADY_TEMPO, ...options };
+  const { toleranceSec, minInlierFraction, roundBpm } = { ...DEFAULT_STEADY_TEMPO, ...options };
   const n = beatsSec.length;
   if (n < 3) return [...beatsSec];
   const out = new Array<number>(n);
-  const fits = (start: number, end: number, anchor: number, slope: number): boolean => {
-    for (let i = start; i <= end; i++) if (Math.abs(anchor + slope * (i - start) - beatsSec[i]) > toleranceSec) return false;
-    return true;
-  };
-  /** Least-squares slope through (start, anchor); for the first run the anchor is fitted too. */
-  const fit = (start: number, end: number, anchor: number | undefined): { anchor: number; slope: number } => {
-    if (anchor === undefined) {
-      const m = end - start + 1;
-      let sk = 0;
-      let st = 0;
-      let skk = 0;
-      let skt = 0;
-      for (let i = start; i <= end; i++) {
-        const k = i - start;
-        sk += k;
-        st += beatsSec[i];
-        skk += k * k;
-        skt += k * beatsSec[i];
-      }
-      const slope = (m * skt - sk * st) / Math.max(1e-12, m * skk - sk * sk);
-      return { anchor: (st - slope * sk) / m, slope };
-    }
-    let num = 0;
-    let den = 0;
-    for (let i = start + 1; i <= end; i++) {
+  const tol = toleranceSec + 1e-9;
+  /** Least-squares line over the beats in `use` (k = index - start); the anchor is fixed when given. */
+  const lsq = (start: number, end: number, anchor: number | undefined, use: (i: number) => boolean): { anchor: number; slope: number } | undefined => {
+    let m = 0;
+    let sk = 0;
+    let st = 0;
+    let skk = 0;
+    let skt = 0;
+    for (let i = start; i <= end; i++) {
+      if (!use(i)) continue;
       const k = i - start;
-      num += k * (beatsSec[i] - anchor);
-      den += k * k;
+      const t = beatsSec[i] - (anchor ?? 0);
+      m++;
+      sk += k;
+      st += t;
+      skk += k * k;
+      skt += k * t;
     }
-    return { anchor, slope: num / den };
+    if (anchor !== undefined) return skk > 0 ? { anchor, slope: skt / skk } : undefined;
+    const den = m * skk - sk * sk;
+    if (m < 2 || den <= 0) return undefined;
+    const slope = (m * skt - sk * st) / den;
+    return { anchor: (st - slope * sk) / m, slope };
+  };
+  const inlier = (line: { anchor: number; slope: number }, start: number, i: number): boolean =>
+    Math.abs(line.anchor + line.slope * (i - start) - beatsSec[i]) <= tol;
+  /** Robust fit: least squares, then again on the beats within the tolerance (twice). */
+  const robustFit = (start: number, end: number, anchor: number | undefined): { anchor: number; slope: number } | undefined => {
+    let line = lsq(start, end, anchor, () => true);
+    for (let iter = 0; iter < 2 && line; iter++) {
+      const current = line;
+      line = lsq(start, end, anchor, (i) => inlier(current, start, i)) ?? current;
+    }
+    return line;
+  };
+  const accepts = (line: { anchor: number; slope: number } | undefined, start: number, end: number): boolean => {
+    if (!line || line.slope <= 0 || !inlier(line, start, end)) return false;
+    let count = 0;
+    for (let i = start; i <= end; i++) if (inlier(line, start, i)) count++;
+    return count >= minInlierFraction * (end - start + 1);
   };
   let start = 0;
   let anchor: number | undefined;
   while (start < n - 1) {
-    let best = fit(start, start + 1, anchor);
     let end = start + 1;
-    for (let e = start + 2; e < n; e++) {
-      const cand = fit(start, e, anchor);
-      if (cand.slope <= 0 || !fits(start, e, cand.anchor, cand.slope)) break;
-      best = cand;
-      end = e;
+    let best = lsq(start, end, anchor, () => true) ?? { anchor: beatsSec[start], slope: beatsSec[end] - beatsSec[start] };
+    // Extend as far as a line still fits; a few failing beats in a row are looked past (outliers).
+    for (let e = start + 2; e < n && e - end <= 3; e++) {
+      const cand = robustFit(start, e, anchor);
+      if (cand && accepts(cand, start, e)) {
+        best = cand;
+        end = e;
+      }
     }
     let { slope } = best;
     if (roundBpm && end - start >= 3) {
-      const rounded = 60 / Math.round(60 / slope);
-      if (Number.isFinite(rounded) && fits(start, end, best.anchor, rounded)) slope = rounded;
+      const rounded = { anchor: best.anchor, slope: 60 / Math.round(60 / slope) };
+      if (Number.isFinite(rounded.slope) && accepts(rounded, start, end)) slope = rounded.slope;
     }
     for (let i = start; i <= end; i++) out[i] = best.anchor + slope * (i - start);
     anchor = out[end];

@@ -55,6 +55,19 @@ describe('steadyBeats', () => {
     expect(steadyBeats(rubato, { toleranceSec: 0.02 }).every((g, k) => Math.abs(g - rubato[k]) <= 0.02 + 1e-9)).toBe(true);
   });
 
+  it('puts a few mistracked beats (pulled to syncopated notes) on the steady grid instead of cutting it', () => {
+    const beats = Array.from({ length: 32 }, (_, k) => 1 + 0.625 * k);
+    beats[5] += 0.07;
+    beats[11] += 0.09;
+    beats[12] += 0.06;
+    beats[20] -= 0.08;
+    const grid = steadyBeats(beats);
+    grid.forEach((g, k) => expect(g).toBeCloseTo(1 + 0.625 * k, 6));
+    // ... but not when most beats leave the line: that is a tempo change.
+    const strict = steadyBeats(beats, { minInlierFraction: 1 });
+    expect(mergeRepeatedTempos(buildTempoMap(strict, 4, 0)).tempos.length).toBeGreaterThan(2);
+  });
+
   it('keeps short lists as they are', () => {
     expect(steadyBeats([0.5, 1.1])).toEqual([0.5, 1.1]);
   });
