@@ -3,8 +3,9 @@
  */
 import type { Transcriber } from '../types.js';
 import { BasicPitchTranscriber } from './basicPitch.js';
+import { PianoTranscriber } from './piano.js';
 
-export const TRANSCRIBER_NAMES = ['basic-pitch'] as const;
+export const TRANSCRIBER_NAMES = ['basic-pitch', 'piano'] as const;
 export type TranscriberName = (typeof TRANSCRIBER_NAMES)[number];
 
 export interface TranscriberOptions {
@@ -17,6 +18,8 @@ export async function createTranscriber(name: TranscriberName, opts: Transcriber
   switch (name) {
     case 'basic-pitch':
       return BasicPitchTranscriber.create({ intraOpNumThreads: opts.intraOpNumThreads });
+    case 'piano':
+      return PianoTranscriber.create({ intraOpNumThreads: opts.intraOpNumThreads });
     default: {
       const unknown: never = name;
       throw new Error(`Unknown transcriber '${String(unknown)}'; choose one of ${TRANSCRIBER_NAMES.join(', ')}.`);

@@ -116,18 +116,20 @@ def main() -> None:
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     best = float("inf")
+    start_step = 0
     if args.resume and (RUN_DIR / "last.pt").exists():
-        state = torch.load(RUN_DIR / "last.pt")
+        state = torch.load(RUN_DIR / "last.pt", weights_only=False)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         best = state["best"]
+        start_step = state.get("step", 0)
     # Longer performances are sampled more often (in proportion to duration).
     durs = np.array([max(1.0, p.notes[-1, 0]) for p in train])
     probs = durs / durs.sum()
     crop_frames = int(CROP_SEC * FPS)
     t0 = time.time()
     deadline = t0 + 60 * args.minutes
-    step = 0
+    step = start_step  # continues the count on --resume
     log = []
     running = 0.0
     while time.time() < deadline:
@@ -142,7 +144,7 @@ def main() -> None:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
+        running = 0.98 * running + 0.02 * loss.item() if step > start_step else loss.item()
         step += 1
         if step % args.val_every == 0 or time.time() >= deadline:
             v = validate(model, val)
@@ -151,7 +153,7 @@ def main() -> None:
             if v < best:
                 best = v
                 torch.save({"model": model.state_dict(), "config": args.config, "step": step, "val": v}, RUN_DIR / "best.pt")
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "best": best}, RUN_DIR / "last.pt")
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "best": best, "step": step}, RUN_DIR / "last.pt")
             (RUN_DIR / "log.json").write_text(json.dumps(log, indent=1))
     print("done", step, "steps, best val", best, flush=True)
 

@@ -1,0 +1,215 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelError } from '../../src/errors.js';
+import { modelPath } from '../../src/models/paths.js';
+import {
+  decodeNotes,
+  frameCount,
+  loadPianoManifest,
+  LogMelExtractor,
+  melFilterbank,
+  PianoTranscriber,
+  type PianoPosteriors,
+} from '../../src/transcription/piano.js';
+import type { Note } from '../../src/types.js';
+
+const FIXTURE = new URL('./fixtures/', import.meta.url);
+/** The committed model scores 0.568 on this clip in Python (training/export.py); margin for the 44.1 kHz path. */
+const MIN_CLIP_F1 = 0.4;
+
+interface ParityFixture {
+  sampleRateHz: number;
+  frames: number;
+  probeFrames: number[];
+  mel: number[][];
+  posteriors: Record<'onset' | 'offset' | 'frame' | 'velocity', number[][]>;
+  notes: { onsetSec: number; offsetSec: number; pitchMidi: number; velocity: number }[];
+  referenceNotes: { onsetSec: number; offsetSec: number; pitchMidi: number }[];
+}
+
+function loadClip(): Float32Array {
+  const bytes = readFileSync(new URL('piano-parity.s16', FIXTURE));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(bytes.byteLength / 2);
+  for (let i = 0; i < out.length; i++) out[i] = view.getInt16(2 * i, true) / 32768;
+  return out;
+}
+
+const fixture = JSON.parse(readFileSync(new URL('piano-parity.json', FIXTURE), 'utf8')) as ParityFixture;
+const clip = loadClip();
+
+/** Onset-only note F1 with a 50 ms tolerance and one-to-one greedy matching (enough for a smoke check). */
+function onsetF1(ref: { onsetSec: number; pitchMidi: number }[], est: { onsetSec: number; pitchMidi: number }[]): number {
+  const used = new Set<number>();
+  let hits = 0;
+  for (const r of ref) {
+    let best = -1;
+    for (let j = 0; j < est.length; j++) {
+      if (used.has(j) || est[j].pitchMidi !== r.pitchMidi) continue;
+      const d = Math.abs(est[j].onsetSec - r.onsetSec);
+      if (d <= 0.05 && (best < 0 || d < Math.abs(est[best].onsetSec - r.onsetSec))) best = j;
+    }
+    if (best >= 0) {
+      used.add(best);
+      hits++;
+    }
+  }
+  return ref.length + est.length === 0 ? 1 : (2 * hits) / (ref.length + est.length);
+}
+
+function emptyPosteriors(frames: number, keys: number): PianoPosteriors {
+  return {
+    frames,
+    keys,
+    onset: new Float32Array(frames * keys),
+    offset: new Float32Array(frames * keys),
+    frame: new Float32Array(frames * keys),
+    velocity: new Float32Array(frames * keys),
+  };
+}
+
+const TH = { onset: 0.5, frame: 0.5, offset: 0.5 };
+
+describe('decodeNotes', () => {
+  it('turns an onset run and a frame run into one note with sub-frame onset and mean velocity', () => {
+    const p = emptyPosteriors(20, 3);
+    const set = (a: Float32Array, t: number, k: number, v: number): void => {
+      a[t * 3 + k] = v;
+    };
+    set(p.onset, 4, 1, 0.6);
+    set(p.onset, 5, 1, 0.9);
+    set(p.onset, 6, 1, 0.3);
+    set(p.velocity, 5, 1, 0.5);
+    for (let t = 4; t < 12; t++) set(p.frame, t, 1, 0.8);
+    const notes = decodeNotes(p, 0.02, TH, 21);
+    expect(notes).toHaveLength(1);
+    const [n] = notes;
+    expect(n.pitchMidi).toBe(22);
+    // parabola through 0.6, 0.9, 0.3 peaks before frame 5: delta = 0.5 * (0.6 - 0.3) / (0.6 - 1.8 + 0.3) = -1/6
+    expect(n.onsetSec).toBeCloseTo((5 - 1 / 6) * 0.02, 9);
+    expect(n.offsetSec).toBeCloseTo(12 * 0.02, 9);
+    expect(n.velocity).toBe(Math.round(((0 + 0.5) / 2) * 127));
+    expect(n.confidence).toBeCloseTo(0.9, 6);
+  });
+
+  it('splits repeated strikes of a key and stops at a confident offset', () => {
+    const p = emptyPosteriors(30, 1);
+    for (let t = 0; t < 30; t++) p.frame[t] = 0.9;
+    p.onset[2] = 0.8;
+    p.onset[10] = 0.8;
+    p.offset[20] = 0.7;
+    const notes = decodeNotes(p, 0.02, TH, 60);
+    expect(notes.map((n) => [n.onsetSec, n.offsetSec])).toEqual([
+      [0.04, 0.2],
+      [0.2, 0.4],
+    ]);
+  });
+
+  it('gives no notes for silence', () => {
+    expect(decodeNotes(emptyPosteriors(100, 88), 0.02, TH, 21)).toEqual([]);
+  });
+});
+
+describe('log-mel front end (parity with training/features.py)', () => {
+  const manifest = loadPianoManifest(modelPath('piano'));
+
+  it('has triangular Slaney bands inside the FFT range', () => {
+    const bank = melFilterbank(manifest.features);
+    expect(bank.weights).toHaveLength(manifest.features.melBins);
+    const nBins = manifest.features.fftSize / 2 + 1;
+    for (let m = 0; m < bank.weights.length; m++) expect(bank.firstBin[m] + bank.weights[m].length).toBeLessThanOrEqual(nBins);
+  });
+
+  it('reproduces the Python log-mel of the fixture clip', () => {
+    expect(frameCount(clip.length, manifest.features.hopSamples)).toBe(fixture.frames);
+    const ex = new LogMelExtractor(manifest.features);
+    let maxErr = 0;
+    fixture.probeFrames.forEach((t, i) => {
+      const row = ex.frames(clip, t, t + 1);
+      for (let m = 0; m < row.length; m++) maxErr = Math.max(maxErr, Math.abs(row[m] - fixture.mel[i][m]));
+    });
+    expect(maxErr).toBeLessThan(2e-3);
+  });
+});
+
+describe('PianoTranscriber', () => {
+  let tr: PianoTranscriber;
+  beforeAll(async () => {
+    tr = await PianoTranscriber.create({ intraOpNumThreads: 1 });
+  });
+  afterAll(async () => {
+    await tr?.dispose();
+  });
+
+  it('gives the Python reference posteriors on the fixture clip', async () => {
+    const post = await tr.posteriors(clip);
+    expect(post.frames).toBe(fixture.frames);
+    let maxErr = 0;
+    for (const key of ['onset', 'offset', 'frame', 'velocity'] as const) {
+      fixture.probeFrames.forEach((t, i) => {
+        for (let k = 0; k < post.keys; k++) maxErr = Math.max(maxErr, Math.abs(post[key][t * post.keys + k] - fixture.posteriors[key][i][k]));
+      });
+    }
+    expect(maxErr).toBeLessThan(2e-3);
+  });
+
+  it('decodes the same notes as the Python reference', async () => {
+    const { notes } = await tr.transcribe({ sampleRateHz: fixture.sampleRateHz, channels: [clip] });
+    expect(notes.map((n) => n.pitchMidi)).toEqual(fixture.notes.map((n) => n.pitchMidi));
+    notes.forEach((n, i) => {
+      expect(Math.abs(n.onsetSec - fixture.notes[i].onsetSec)).toBeLessThan(2e-3);
+      expect(Math.abs(n.offsetSec - fixture.notes[i].offsetSec)).toBeLessThan(0.021);
+      expect(Math.abs(n.velocity - fixture.notes[i].velocity)).toBeLessThanOrEqual(1);
+    });
+  });
+
+  it('transcribes a rendered clip in a held-out timbre (stereo 44.1 kHz input) close to its score', async () => {
+    // Upsample the 16 kHz fixture to 44.1 kHz stereo by linear interpolation: exercises the
+    // downmix and resampling path; the content stays below 8 kHz.
+    const ratio = 44100 / 16000;
+    const n = Math.floor(clip.length * ratio);
+    const up = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const x = i / ratio;
+      const j = Math.floor(x);
+      up[i] = j + 1 < clip.length ? clip[j] + (x - j) * (clip[j + 1] - clip[j]) : clip[clip.length - 1];
+    }
+    const progress: number[] = [];
+    const { notes } = await tr.transcribe({ sampleRateHz: 44100, channels: [up, up] }, { onProgress: (f) => progress.push(f) });
+    expect(notes.length).toBeGreaterThan(0);
+    for (const note of notes as Note[]) {
+      expect(note.offsetSec).toBeGreaterThan(note.onsetSec);
+      expect(note.velocity).toBeGreaterThanOrEqual(1);
+      expect(note.velocity).toBeLessThanOrEqual(127);
+    }
+    expect(onsetF1(fixture.referenceNotes, notes)).toBeGreaterThan(MIN_CLIP_F1);
+    expect(progress.at(-1)).toBe(1);
+  });
+
+  it('gives no notes for digital silence and handles an empty signal', async () => {
+    expect((await tr.transcribe({ sampleRateHz: 16000, channels: [new Float32Array(16000 * 3)] })).notes).toEqual([]);
+    expect((await tr.transcribe({ sampleRateHz: 16000, channels: [new Float32Array(0)] })).notes).toEqual([]);
+  });
+
+  it('stitches chunk cores in the right places (context covering the clip gives the unchunked posteriors)', async () => {
+    const whole = await tr.posteriors(clip);
+    // 151 frames: with 160 frames of context every chunk sees the whole clip, so any difference is
+    // a stitching (offset) error, not the seam effect of a shorter context.
+    const chunked = await tr.posteriors(clip, undefined, { chunkFrames: 37, contextFrames: 160 });
+    let maxErr = 0;
+    for (const key of ['onset', 'offset', 'frame', 'velocity'] as const) {
+      for (let i = 0; i < whole[key].length; i++) maxErr = Math.max(maxErr, Math.abs(whole[key][i] - chunked[key][i]));
+    }
+    expect(maxErr).toBeLessThan(1e-5);
+  });
+});
+
+describe('model files', () => {
+  it('fails with a ModelError naming the folder when the model is missing', async () => {
+    const missing = fileURLToPath(new URL('./no-such-model-dir/', FIXTURE));
+    expect(existsSync(missing)).toBe(false);
+    await expect(PianoTranscriber.create({ modelDir: missing })).rejects.toThrow(ModelError);
+    await expect(PianoTranscriber.create({ modelDir: missing })).rejects.toThrow(/no-such-model-dir/);
+  });
+});
