@@ -55,6 +55,9 @@ CONFIGS: dict[str, ModelConfig] = {
     # Fits a shared 2-core CPU (~4 MFLOP per 20 ms frame). No dropout and a per-mel-bin input
     # BatchNorm: it only gets a few thousand steps there, and regularisation slowed it down.
     'small': ModelConfig('small', (16, 16, 32), 256, 96, 4.0, 8, 2e-3, 200_000, 200, False, True),
-    # Onsets-and-Frames size, meant for the GPU machine.
-    'full': ModelConfig('full', (48, 48, 96), 768, 256, 20.0, 16, 6e-4, 100_000, 1000),
+    # GPU machine, committable size: shared trunk, ~2.9M parameters (~11 MB fp32 ONNX).
+    'full': ModelConfig('full', (32, 32, 64), 512, 192, 10.0, 16, 6e-4, 100_000, 500),
+    # The original Onsets-and-Frames layout (separate conv stacks per head), 21M parameters
+    # (~85 MB): only with quantisation or weights kept outside git.
+    'oaf': ModelConfig('oaf', (48, 48, 96), 768, 256, 20.0, 8, 6e-4, 100_000, 1000, True),
 }

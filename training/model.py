@@ -43,11 +43,11 @@ class BiGRU(nn.Module):
 class PianoTranscriber(nn.Module):
     """small: one shared conv stack and BiGRU feed onset/offset/velocity heads; the frame head
     sees the (detached) onset and offset posteriors through a second BiGRU, as in Onsets and Frames.
-    full: separate conv stacks for onset, offset, frame and velocity (the original design)."""
+    oaf: separate conv stacks for onset, offset, frame and velocity (the original design)."""
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.shared = cfg.name != 'full'
+        self.shared = cfg.name != 'oaf'
         f, r = cfg.fc_units, cfg.rnn_units
         self.input_norm = nn.BatchNorm1d(N_MELS) if cfg.input_norm else None
         if self.shared:
