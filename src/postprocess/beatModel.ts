@@ -6,6 +6,7 @@
  * The network only says, per 20 ms frame, how likely a beat and a downbeat are; the tempo-consistent
  * decoding (which fixes half/double-tempo and off-beat errors) is beatsDbn.ts.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -75,6 +76,8 @@ export interface BeatModelManifest {
   version: string;
   license: string;
   file: string;
+  /** Hex SHA-256 of the ONNX file, checked on load. */
+  sha256?: string;
   fps: number;
   nbFeatures: number;
   input: string;
@@ -110,11 +113,16 @@ export class BeatModel {
       throw new ModelError(`Beat model ${dir} expects ${manifest.nbFeatures} features at ${manifest.fps} fps; this build computes ${BEAT_NB_FEATURES} at ${BEAT_FPS}.`, STAGE);
     }
     const file = join(dir, manifest.file);
+    if (!existsSync(file)) throw new ModelError(`Beat model ${file} not found; reinstall stemscribe or set STEMSCRIBE_MODELS_DIR.`, STAGE);
+    const bytes = new Uint8Array(readFileSync(file));
+    if (manifest.sha256 && createHash('sha256').update(bytes).digest('hex') !== manifest.sha256) {
+      throw new ModelError(`Beat model ${file} does not match the checksum in its manifest (damaged or replaced file).`, STAGE);
+    }
     // Imported here so that the pure post-processing path never loads the native runtime.
     const ort = await import('onnxruntime-node');
     let session: InferenceSession;
     try {
-      session = await ort.InferenceSession.create(file, {
+      session = await ort.InferenceSession.create(bytes, {
         executionProviders: ['cpu'],
         ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
       });

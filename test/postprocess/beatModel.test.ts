@@ -67,6 +67,16 @@ describe('BeatModel (models/beats)', () => {
     expect(score).toEqual(postprocess({ notes: fixtureNotes }, {}));
   });
 
+  it('a damaged model file is a ModelError (checksum), not a crash in the runtime', async () => {
+    const { mkdtempSync, copyFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'stemscribe-beats-'));
+    copyFileSync(new URL('../../models/beats/manifest.json', import.meta.url), join(dir, 'manifest.json'));
+    writeFileSync(join(dir, 'beats.onnx'), new Uint8Array([1, 2, 3]));
+    await expect(BeatModel.create({ modelDir: dir })).rejects.toThrow(/checksum/);
+  });
+
   it('a missing model folder is a ModelError naming the manifest', async () => {
     await expect(BeatModel.create({ modelDir: '/nonexistent/beats' })).rejects.toThrow(/manifest/);
   });
