@@ -40,6 +40,16 @@ describe('postprocess', () => {
     expect(score.notes.some((n) => n.pitchMidi === 61)).toBe(false);
   });
 
+  it('writes a steady tempo map by default, but follows every beat when quantizing (unless asked)', () => {
+    const steady = postprocess({ notes }, {});
+    const perBeat = postprocess({ notes }, { steadyTempo: false });
+    expect(steady.tempos.length).toBeLessThan(perBeat.tempos.length);
+    expect(steady.notes).toEqual(perBeat.notes);
+    const q = { grid: '1/8', strength: 1 } as const;
+    expect(postprocess({ notes }, { quantize: q }).tempos).toEqual(postprocess({ notes }, { quantize: q, steadyTempo: false }).tempos);
+    expect(postprocess({ notes }, { quantize: q, steadyTempo: {} }).tempos.length).toBeLessThan(perBeat.tempos.length);
+  });
+
   it('handles an empty transcription', () => {
     const score = postprocess({ notes: [] }, {});
     expect(score.notes).toEqual([]);
