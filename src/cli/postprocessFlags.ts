@@ -12,6 +12,7 @@ import { QUANTIZE_GRIDS } from '../postprocess/quantize.js';
 import { DEFAULT_VELOCITY, VELOCITY_MODES } from '../postprocess/velocity.js';
 
 const DEFAULT_CHORD_WINDOW_MS = 30;
+const BEAT_TRACKERS = ['learned', 'handmade'] as const;
 
 export function addPostprocessOptions(cmd: Command): Command {
   return cmd
@@ -28,6 +29,12 @@ export function addPostprocessOptions(cmd: Command): Command {
       ),
     )
     .addOption(new Option('--no-beat-tracking', 'write a nominal 120 BPM 4/4 tempo instead of the tracked beats'))
+    .addOption(
+      new Option(
+        '--beat-tracker <name>',
+        "beat tracker: 'learned' (default; its weights are CC BY-NC-SA, non-commercial) or 'handmade'",
+      ).choices([...BEAT_TRACKERS]),
+    )
     .addOption(
       new Option('--min-note-ms <ms>', 'lengthen shorter notes to this duration (0 = off)').default(
         String(DEFAULT_NOTE_LENGTHS.minDurationSec * 1000),
@@ -72,6 +79,7 @@ const flagsSchema = z.object({
   quantizeStrength: numberFrom('--quantize-strength', 0, 1).optional(),
   alignChords: z.union([z.literal(true), numberFrom('--align-chords', 1, 200)]).optional(),
   beatTracking: z.boolean().optional(),
+  beatTracker: z.enum(BEAT_TRACKERS).optional(),
   minNoteMs: numberFrom('--min-note-ms', 0, 2000).optional(),
   mergeGapMs: numberFrom('--merge-gap-ms', 0, 500).optional(),
   legato: z.boolean().optional(),
@@ -118,6 +126,7 @@ export function postprocessOptionsFromCli(opts: Record<string, unknown>): Postpr
   const profile = (f.keyProfile as (typeof KEY_PROFILE_NAMES)[number] | undefined) ?? (baseKey ? baseKey.profile : 'temperley');
   return {
     beatTracking: f.beatTracking ?? DEFAULT_POSTPROCESS.beatTracking,
+    ...(f.beatTracker ? { beatTracker: f.beatTracker } : {}),
     chordAlign: chordWindowMs > 0 ? { windowSec: chordWindowMs / 1000 } : false,
     quantize: grid ? { grid, strength: f.quantizeStrength ?? 1 } : false,
     noteLengths: {

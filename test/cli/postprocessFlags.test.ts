@@ -33,6 +33,12 @@ describe('postprocess flags', () => {
     expect(postprocessOptionsFromCli(parse(['--no-beat-tracking'])).beatTracking).toBe(false);
   });
 
+  it('--beat-tracker picks the tracker; without it the pipeline default applies', () => {
+    expect(postprocessOptionsFromCli(parse(['--beat-tracker', 'handmade'])).beatTracker).toBe('handmade');
+    expect(postprocessOptionsFromCli(parse([])).beatTracker).toBeUndefined();
+    expect(() => parse(['--beat-tracker', 'psychic'])).toThrow(/Allowed choices are learned, handmade/);
+  });
+
   it('errors list the allowed values', () => {
     expect(() => postprocessOptionsFromCli(parse(['--quantize', '1/5']))).toThrow(/--quantize must be one of 1\/4, 1\/8, 1\/16/);
     expect(() => postprocessOptionsFromCli(parse(['--quantize-strength', '2']))).toThrow(/from 0 to 1, got '2'/);
