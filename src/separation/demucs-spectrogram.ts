@@ -17,7 +17,7 @@
  *
  * The two stereo channels share one complex FFT (x0 + i x1) both ways.
  */
-import { fftInPlace, fftPlan } from './fft.js';
+import { fftInPlace, fftPlan } from '../dsp/fft.js';
 
 export const HOP_SAMPLES = 1024;
 export const N_FFT = 4096;

@@ -18,7 +18,7 @@ import { ModelError, StemscribeError } from '../errors.js';
 import { modelPath } from '../models/paths.js';
 import type { AudioData, ModelInfo, Separator, StageOptions, StemName, Stems } from '../types.js';
 import { STEM_NAMES } from '../types.js';
-import { fftInPlace, fftPlan } from './fft.js';
+import { fftInPlace, fftPlan } from '../dsp/fft.js';
 import { applyInSegments, type SegmentModel } from './segments.js';
 import { wienerFilter, type ComplexSpec } from './wiener.js';
 

