@@ -24,7 +24,7 @@ import { ModelError, StemscribeError } from '../errors.js';
 import type { AudioData, ModelInfo, Separator, StageOptions, StemName, Stems } from '../types.js';
 import { STEM_NAMES } from '../types.js';
 import { cacInverse, cacSpectrogram, FREQ_BINS, frameCount } from './demucs-spectrogram.js';
-import { applyInSegments, type SegmentModel } from './segments.js';
+import { applyInSegments, fitLength, type SegmentModel } from './segments.js';
 
 export const HTDEMUCS_SAMPLE_RATE_HZ = 44_100;
 /** The model's training length: 7.8 s at 44.1 kHz. The ONNX graph only accepts this length. */
@@ -141,14 +141,6 @@ export function mixStatistics(left: Float32Array, right: Float32Array): { mean: 
   }
   const std = n > 1 ? Math.sqrt(sq / (n - 1)) : 0;
   return { mean, std };
-}
-
-/** Copies `src` into an array of exactly `length` samples (cut or zero-padded). */
-function fitLength(src: Float32Array, length: number): Float32Array {
-  if (src.length === length) return src;
-  const out = new Float32Array(length);
-  out.set(src.length > length ? src.subarray(0, length) : src);
-  return out;
 }
 
 export class HTDemucsSeparator implements Separator {

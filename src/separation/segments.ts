@@ -197,3 +197,11 @@ export async function applyInSegments(
   }
   return sources;
 }
+
+/** `src` as exactly `length` samples: itself when it fits, else a cut or zero-padded copy. */
+export function fitLength(src: Float32Array, length: number): Float32Array {
+  if (src.length === length) return src;
+  const out = new Float32Array(length);
+  out.set(src.length > length ? src.subarray(0, length) : src);
+  return out;
+}

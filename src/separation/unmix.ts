@@ -19,7 +19,7 @@ import { modelPath } from '../models/paths.js';
 import type { AudioData, ModelInfo, Separator, StageOptions, StemName, Stems } from '../types.js';
 import { STEM_NAMES } from '../types.js';
 import { fftInPlace, fftPlan } from '../dsp/fft.js';
-import { applyInSegments, type SegmentModel } from './segments.js';
+import { applyInSegments, fitLength, type SegmentModel } from './segments.js';
 import { wienerFilter, type ComplexSpec } from './wiener.js';
 
 const STAGE = 'separate';
@@ -255,13 +255,6 @@ function stereoAtRate(audio: AudioData, rateHz: number): Float32Array[] {
   const reduced = audio.channels.length > 2 ? toStereo(audio) : audio;
   const resampled = reduced.sampleRateHz === rateHz ? reduced : resampleAudio(reduced, rateHz);
   return [...toStereo(resampled).channels];
-}
-
-function fitLength(src: Float32Array, length: number): Float32Array {
-  if (src.length === length) return src;
-  const out = new Float32Array(length);
-  out.set(src.length > length ? src.subarray(0, length) : src);
-  return out;
 }
 
 export class UnmixSeparator implements Separator {
