@@ -4,12 +4,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import midiPkg from '@tonejs/midi';
 import { InputError, InputErrorCode } from '../errors.js';
+import { decodeMidi } from '../midi/decode.js';
 import type { Note } from '../types.js';
-
-// @tonejs/midi is CommonJS: Node's ESM loader exposes it only as a default export.
-const { Midi } = midiPkg;
 
 /** Velocity given to notes of a table without a velocity column. */
 export const DEFAULT_VELOCITY = 100;
@@ -57,27 +54,11 @@ export function notesFromTsv(text: string, sourceName = 'tsv'): Note[] {
 
 /** Every note of every track of a Standard MIDI File, sorted by onset then pitch. */
 export function notesFromMidi(bytes: Uint8Array, sourceName = 'midi'): Note[] {
-  let midi: InstanceType<typeof Midi>;
   try {
-    midi = new Midi(bytes);
+    return decodeMidi(bytes).notes;
   } catch (cause) {
     throw new InputError(InputErrorCode.NOT_AUDIO, `${sourceName} is not a readable Standard MIDI File.`, { cause });
   }
-  const notes: Note[] = [];
-  for (const track of midi.tracks) {
-    for (const n of track.notes) {
-      notes.push({
-        onsetSec: n.time,
-        offsetSec: n.time + n.duration,
-        pitchMidi: n.midi,
-        // @tonejs/midi scales velocity to [0, 1] by /127.
-        velocity: Math.round(n.velocity * 127),
-        confidence: 1,
-      });
-    }
-  }
-  notes.sort((a, b) => a.onsetSec - b.onsetSec || a.pitchMidi - b.pitchMidi);
-  return notes;
 }
 
 /** Reads notes from a `.mid`/`.midi` or `.tsv`/`.txt`/`.csv` file. */
