@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from .config import HOP_SAMPLES, MIN_MIDI, N_KEYS, SAMPLE_RATE_HZ, SEGMENT_DIR
+from .midi_data import TIME_COLUMNS
 
 
 class Segments:
@@ -14,42 +15,59 @@ class Segments:
         self.audio = z['audio']
         self.offsets = z['offsets']
         notes = z['notes']
+        if notes.shape[1] != 6 or 'pedal' not in z.files:
+            raise SystemExit(f'{name}.npz predates key-release labels: re-run python -m training.render')
         seg = notes[:, 0].astype(np.int64)
         self.notes = [notes[seg == i, 1:] for i in range(len(self.offsets) - 1)]
+        pedal = z['pedal']
+        pseg = pedal[:, 0].astype(np.int64)
+        self.pedal = [pedal[pseg == i, 1:] for i in range(len(self.offsets) - 1)]
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    def get(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+    def get(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Audio, notes [n, 5] (midi_data.py's columns) and pedal spans [m, 2] of segment i."""
         a = self.audio[self.offsets[i]:self.offsets[i + 1]].astype(np.float32) / 32768.0
-        return a, self.notes[i]
+        return a, self.notes[i], self.pedal[i]
 
-    def crop(self, i: int, start: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-        a, notes = self.get(i)
+    def crop(self, i: int, start: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        a, notes, pedal = self.get(i)
         a = a[start:start + n]
         if len(a) < n:
             a = np.pad(a, (0, n - len(a)))
+        shift_sec, dur_sec = start / SAMPLE_RATE_HZ, n / SAMPLE_RATE_HZ
         shifted = notes.copy()
-        shifted[:, :2] -= start / SAMPLE_RATE_HZ
-        keep = (shifted[:, 1] > 0) & (shifted[:, 0] < n / SAMPLE_RATE_HZ)
-        return a, shifted[keep]
+        shifted[:, TIME_COLUMNS] -= shift_sec
+        keep = (shifted[:, 1] > 0) & (shifted[:, 0] < dur_sec)
+        spans = pedal - shift_sec
+        spans = spans[(spans[:, 1] > 0) & (spans[:, 0] < dur_sec)]
+        return a, shifted[keep], spans
 
 
-def labels(notes: np.ndarray, n_frames: int, hop: int = HOP_SAMPLES, sr: int = SAMPLE_RATE_HZ) -> dict[str, np.ndarray]:
-    """Frame t covers time t * hop / sr (centred STFT frames). Onset and offset mark one frame each;
-    frames run from the onset frame up to (not including) the offset frame, at least one frame."""
+def labels(notes: np.ndarray, pedal: np.ndarray, n_frames: int, hop: int = HOP_SAMPLES,
+           sr: int = SAMPLE_RATE_HZ) -> dict[str, np.ndarray]:
+    """Frame t covers time t * hop / sr (centred STFT frames). Onset and offset (the key release)
+    mark one frame each; `frame` (key down) runs from the onset frame up to, not including, the
+    release frame, at least one frame; `sound` runs to the pedal-extended end instead (what the
+    acoustic frame posterior can hear); `pedal` [T, 1] marks sustain-pedal-down frames."""
     fps = sr / hop
-    out = {k: np.zeros((n_frames, N_KEYS), np.float32) for k in ('onset', 'offset', 'frame', 'velocity')}
-    for onset, offset, pitch, vel in notes:
+    out = {k: np.zeros((n_frames, N_KEYS), np.float32) for k in ('onset', 'offset', 'frame', 'sound', 'velocity')}
+    for onset, sound_end, pitch, vel, key_end in notes:
         k = int(pitch) - MIN_MIDI
         a = int(round(onset * fps))
-        b = max(int(round(offset * fps)), a + 1)
+        b = max(int(round(key_end * fps)), a + 1)
+        c = max(int(round(sound_end * fps)), b)
         if a >= 0 and a < n_frames:
             out['onset'][a, k] = 1.0
             out['velocity'][a, k] = vel / 127.0
-        if b < n_frames:
+        if 0 <= b < n_frames:  # a release before the crop (pedal still sounding) is not in it
             out['offset'][b, k] = 1.0
         out['frame'][max(a, 0):min(b, n_frames), k] = 1.0
+        out['sound'][max(a, 0):min(c, n_frames), k] = 1.0
+    out['pedal'] = np.zeros((n_frames, 1), np.float32)
+    for down, up in pedal:
+        out['pedal'][max(int(round(down * fps)), 0):min(int(round(up * fps)), n_frames), 0] = 1.0
     return out
 
 
@@ -63,7 +81,7 @@ class Augmenter:
         rms = float(np.sqrt(np.mean(a ** 2))) + 1e-6
         if self.leak is not None and rng.random() < 0.4:
             j = int(rng.integers(len(self.leak)))
-            la, _ = self.leak.get(j)
+            la = self.leak.get(j)[0]
             s = int(rng.integers(0, max(1, len(la) - n)))
             la = np.pad(la[s:s + n], (0, max(0, n - len(la[s:s + n]))))
             lrms = float(np.sqrt(np.mean(la ** 2))) + 1e-6
@@ -99,13 +117,14 @@ def eq_tilt(mag: torch.Tensor, rng: np.random.Generator, sr: int, n_fft: int) ->
 
 
 def batch(segments: Segments, aug: Augmenter | None, rng: np.random.Generator, batch_size: int, seg_samples: int,
-          hop: int = HOP_SAMPLES) -> tuple[np.ndarray, list[np.ndarray]]:
-    audios, notes = [], []
+          hop: int = HOP_SAMPLES) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    audios, notes, pedals = [], [], []
     for _ in range(batch_size):
         i = int(rng.integers(len(segments)))
         length = segments.offsets[i + 1] - segments.offsets[i]
         start = int(rng.integers(0, max(1, (length - seg_samples) // hop))) * hop
-        a, n = segments.crop(i, start, seg_samples)
+        a, n, p = segments.crop(i, start, seg_samples)
         audios.append(aug(a) if aug else a)
         notes.append(n)
-    return np.stack(audios), notes
+        pedals.append(p)
+    return np.stack(audios), notes, pedals

@@ -70,3 +70,26 @@ def decode_frames(frame: np.ndarray, frame_sec: float, threshold: float = 0.5) -
                 t += 1
     out = np.array(rows, dtype=np.float64).reshape(-1, 5)
     return out[np.lexsort((out[:, 2], out[:, 0]))]
+
+
+MIN_PEDAL_SEC = 0.1
+
+
+def decode_pedal(pedal: np.ndarray, frame_sec: float, threshold: float = 0.5) -> list[tuple[float, float]]:
+    """[T] pedal posterior -> (downSec, upSec) spans; mirrors decodePedal() in piano.ts: runs at or
+    above threshold, merged across gaps shorter than MIN_PEDAL_SEC, then kept if at least that long."""
+    runs: list[list[int]] = []
+    t, n = 0, len(pedal)
+    while t < n:
+        if pedal[t] < threshold:
+            t += 1
+            continue
+        end = t
+        while end < n and pedal[end] >= threshold:
+            end += 1
+        if runs and (t - runs[-1][1]) * frame_sec < MIN_PEDAL_SEC:
+            runs[-1][1] = end
+        else:
+            runs.append([t, end])
+        t = end
+    return [(a * frame_sec, b * frame_sec) for a, b in runs if (b - a) * frame_sec >= MIN_PEDAL_SEC]

@@ -1,8 +1,9 @@
 """Notes from MIDI files and procedurally generated material.
 
-A note list is a float32 array [n, 4] of (onsetSec, offsetSec, pitchMidi, velocity) where the offset
-is already extended by the sustain pedal (MAESTRO practice): the renderer sounds the note until then
-and the labels mark frames up to then.
+A note list is a float32 array [n, 5] of (onsetSec, soundOffsetSec, pitchMidi, velocity, keyOffsetSec).
+The sound offset is the key release extended by the sustain pedal (MAESTRO practice): the renderer
+sounds the note until then. The key offset is the release itself, what a performance MIDI file (and
+MAPS's ground truth) calls the note's end; with the pedal spans it gives back the sound.
 """
 from __future__ import annotations
 
@@ -28,9 +29,10 @@ def pedal_spans(pm: pretty_midi.PrettyMIDI, threshold: int = 64) -> list[tuple[f
 
 
 def extend_by_pedal(notes: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
-    """Extends each key release to the end of the pedal span it falls in, then cuts a note at the
-    next onset of the same pitch (a re-struck key damps the previous sound)."""
-    out = notes.copy()
+    """[n, 4] key-release notes -> [n, 5] (see the module doc): extends each release to the end of
+    the pedal span it falls in, then cuts a note at the next onset of the same pitch (a re-struck
+    key damps the previous sound; the key must have come up before it)."""
+    out = np.c_[notes[:, :4], notes[:, 1]].astype(np.float32)
     if spans:
         starts = np.array([s for s, _ in spans])
         ends = np.array([e for _, e in spans])
@@ -42,6 +44,7 @@ def extend_by_pedal(notes: np.ndarray, spans: list[tuple[float, float]]) -> np.n
     same_next = out[1:, 2] == out[:-1, 2]
     cut = same_next & (out[:-1, 1] > out[1:, 0])
     out[:-1][cut, 1] = out[1:][cut, 0]
+    out[:, 4] = np.minimum(out[:, 4], out[:, 1])
     out = out[out[:, 1] - out[:, 0] > 0.01]
     return out[np.argsort(out[:, 0], kind='stable')]
 
@@ -54,12 +57,21 @@ def load_midi(path: str) -> tuple[np.ndarray, list[tuple[float, float]]]:
     return notes, pedal_spans(pm)
 
 
+TIME_COLUMNS = [0, 1, 4]
+
+
 def excerpt(notes: np.ndarray, start_sec: float, dur_sec: float) -> np.ndarray:
     """Notes whose onset falls in [start, start + dur), shifted to start at 0."""
     keep = (notes[:, 0] >= start_sec) & (notes[:, 0] < start_sec + dur_sec)
     out = notes[keep].copy()
-    out[:, :2] -= start_sec
+    out[:, TIME_COLUMNS] -= start_sec
     return out
+
+
+def excerpt_spans(spans: list[tuple[float, float]], start_sec: float, dur_sec: float) -> list[tuple[float, float]]:
+    """Pedal spans overlapping [start, start + dur), clipped to it and shifted to start at 0."""
+    return [(max(s, start_sec) - start_sec, min(e, start_sec + dur_sec) - start_sec)
+            for s, e in spans if e > start_sec and s < start_sec + dur_sec]
 
 
 # ---------------------------------------------------------------- procedural material
@@ -68,9 +80,9 @@ def _vel(rng: np.random.Generator, base: float, spread: float = 12.0) -> float:
     return float(np.clip(rng.normal(base, spread), 5, 127))
 
 
-def procedural(rng: np.random.Generator, dur_sec: float) -> np.ndarray:
+def procedural(rng: np.random.Generator, dur_sec: float) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """A mixture of chords, fast repeated notes, runs and random notes over all 88 keys with wide
-    dynamics, already pedal-extended."""
+    dynamics: [n, 5] notes (pedal already applied) and the random pedal spans."""
     rows: list[tuple[float, float, float, float]] = []
     t = 0.0
     while t < dur_sec:
@@ -128,4 +140,4 @@ def procedural(rng: np.random.Generator, dur_sec: float) -> np.ndarray:
         if rng.random() < 0.5:
             spans.append((s, e))
         s = e + rng.uniform(0.1, 2)
-    return extend_by_pedal(notes, spans)
+    return extend_by_pedal(notes, spans), spans

@@ -65,6 +65,9 @@ class PianoTranscriber(nn.Module):
         self.frame_pre = nn.Linear(f, N_KEYS)
         self.combined = BiGRU(3 * N_KEYS, r // 2 if self.shared else r)
         self.frame_head = nn.Linear(r if self.shared else 2 * r, N_KEYS)
+        # Sustain pedal (one value per frame): lets notes end at the key release, as a performance
+        # MIDI file and MAPS's ground truth have them, while the MIDI keeps the sound via CC 64.
+        self.pedal_head = nn.Linear(n_rnn, 1)
         # Start at the label priors (onsets/offsets ~0.2% of key-frames, frames ~5%) instead of 0.5,
         # so the first few hundred steps learn the music instead of the class balance.
         for head, prior in ((self.onset_head, 0.002), (self.offset_head, 0.002), (self.frame_head, 0.05),
@@ -72,28 +75,32 @@ class PianoTranscriber(nn.Module):
             nn.init.constant_(head.bias, float(torch.logit(torch.tensor(prior))))
 
     def forward(self, mel: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Returns logits for onset, offset, frame and a velocity in [0, 1] (sigmoid), each [B, T, 88]."""
+        """Returns logits for onset, offset (key release), frame (key down), frame_pre (sounding),
+        each [B, T, 88], pedal [B, T, 1], and a velocity in [0, 1] (sigmoid) [B, T, 88]."""
         if self.input_norm is not None:
             mel = self.input_norm(mel.transpose(1, 2)).transpose(1, 2)
         if self.shared:
             h = self.trunk(mel)
             s = self.rnn(h)
             onset, offset, velocity = self.onset_head(s), self.offset_head(s), self.velocity_head(s)
+            pedal = self.pedal_head(s)
             frame_in = h
         else:
             onset = self.onset_head(self.onset_stack(mel))
-            offset = self.offset_head(self.offset_stack(mel))
+            offset_h = self.offset_stack(mel)
+            offset = self.offset_head(offset_h)
+            pedal = self.pedal_head(offset_h)
             velocity = self.velocity_head(self.velocity_stack(mel))
             frame_in = self.frame_stack(mel)
         pre_logits = self.frame_pre(frame_in)
         comb = torch.cat([torch.sigmoid(onset).detach(), torch.sigmoid(offset).detach(), torch.sigmoid(pre_logits)], dim=-1)
         frame = self.frame_head(self.combined(comb))
         return {'onset': onset, 'offset': offset, 'frame': frame, 'velocity': torch.sigmoid(velocity),
-                'frame_pre': pre_logits}
+                'frame_pre': pre_logits, 'pedal': pedal}
 
 
 class ProbabilityModel(nn.Module):
-    """What is exported: mel -> sigmoid posteriors (onset, offset, frame, velocity)."""
+    """What is exported: mel -> sigmoid posteriors (onset, offset, frame, velocity, pedal)."""
 
     def __init__(self, model: PianoTranscriber):
         super().__init__()
@@ -101,7 +108,8 @@ class ProbabilityModel(nn.Module):
 
     def forward(self, mel: torch.Tensor):
         out = self.model(mel)
-        return torch.sigmoid(out['onset']), torch.sigmoid(out['offset']), torch.sigmoid(out['frame']), out['velocity']
+        return (torch.sigmoid(out['onset']), torch.sigmoid(out['offset']), torch.sigmoid(out['frame']), out['velocity'],
+                torch.sigmoid(out['pedal']))
 
 
 class SeedBaseline(nn.Module):

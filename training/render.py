@@ -10,7 +10,8 @@ with the held-out MuseScore "Splendid Grand". Leak: other instruments (strings, 
 bass, sax) playing procedural material, mixed into training audio at low level by the augmenter.
 
 Output: training/data/segments/{train,val,leak}.npz with 16-bit audio end to end, per-segment
-offsets and the pedal-extended note list (segment, onsetSec, offsetSec, pitch, velocity).
+offsets, the note list (segment, onsetSec, soundOffsetSec, pitch, velocity, keyOffsetSec: see
+midi_data.py) and the sustain-pedal spans (segment, downSec, upSec).
 Never renders piano-midi.de pieces (reserved for evaluation) and never reads MAPS.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 
 from .bank import load_bank
 from .config import SAMPLE_RATE_HZ, SEGMENT_DIR, SHARED_DATA
-from .midi_data import excerpt, extend_by_pedal, load_midi, procedural
+from .midi_data import excerpt, excerpt_spans, extend_by_pedal, load_midi, procedural
 from .synth import Sampler
 
 TRAIN_BANKS = ['fluidr3', 'timgm6mb', 'salamander']
@@ -37,35 +38,40 @@ def is_val_work(midi_path: Path) -> bool:
     return int(hashlib.sha1(work.encode()).hexdigest(), 16) % 20 == 0
 
 
-def _save(name: str, segments: list[tuple[np.ndarray, np.ndarray, str]]) -> None:
+Spans = list[tuple[float, float]]
+
+
+def _save(name: str, segments: list[tuple[np.ndarray, np.ndarray, Spans, str]]) -> None:
     SEGMENT_DIR.mkdir(parents=True, exist_ok=True)
-    audio, offsets, notes, sources = [], [0], [], []
-    for i, (a, n, src) in enumerate(segments):
+    audio, offsets, notes, pedal, sources = [], [0], [], [], []
+    for i, (a, n, spans, src) in enumerate(segments):
         peak = float(np.abs(a).max()) or 1.0
         audio.append(np.round(a / peak * 0.5 * 32767).astype(np.int16))  # level is re-drawn by augmentation
         offsets.append(offsets[-1] + len(a))
         notes.append(np.c_[np.full(len(n), i, np.float32), n])
+        pedal.extend((i, s, e) for s, e in spans)
         sources.append(src)
     np.savez(SEGMENT_DIR / f'{name}.npz', audio=np.concatenate(audio), offsets=np.array(offsets, np.int64),
-             notes=np.concatenate(notes).astype(np.float32), sources=np.array(sources))
+             notes=np.concatenate(notes).astype(np.float32), pedal=np.array(pedal, np.float32).reshape(-1, 3),
+             sources=np.array(sources))
     hours = offsets[-1] / SAMPLE_RATE_HZ / 3600
-    print(f'{name}: {len(segments)} segments, {hours:.2f} h, {sum(len(n) for _, n, _ in segments)} notes', flush=True)
+    print(f'{name}: {len(segments)} segments, {hours:.2f} h, {sum(len(n) for _, n, _, _ in segments)} notes', flush=True)
 
 
 def render_split(files: list[Path], n_asap: int, n_proc: int, banks: list[str], seg_sec: float,
-                 rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, str]]:
+                 rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, Spans, str]]:
     samplers = {b: Sampler(load_bank(b)) for b in banks}
     out = []
     order = rng.permutation(len(files))
-    cache: dict[int, np.ndarray] = {}
+    cache: dict[int, tuple[np.ndarray, Spans]] = {}
     i = 0
     while len(out) < n_asap and len(files) > 0:
         fi = int(order[i % len(order)])
         i += 1
         if fi not in cache:
             notes, spans = load_midi(str(files[fi]))
-            cache[fi] = extend_by_pedal(notes, spans)
-        notes = cache[fi]
+            cache[fi] = (extend_by_pedal(notes, spans), spans)
+        notes, spans = cache[fi]
         if len(notes) == 0:
             continue
         end = float(notes[:, 0].max())
@@ -74,25 +80,25 @@ def render_split(files: list[Path], n_asap: int, n_proc: int, banks: list[str], 
         if len(ex) < 5:
             continue
         bank = banks[int(rng.integers(len(banks)))]
-        audio = samplers[bank].render(ex, seg_sec, rng, detune_cents=rng.uniform(-15, 15))
-        out.append((audio, ex, f'{files[fi].relative_to(SHARED_DATA)}@{start:.1f}:{bank}'))
+        audio = samplers[bank].render(ex[:, :4], seg_sec, rng, detune_cents=rng.uniform(-15, 15))
+        out.append((audio, ex, excerpt_spans(spans, start, seg_sec), f'{files[fi].relative_to(SHARED_DATA)}@{start:.1f}:{bank}'))
     for _ in range(n_proc):
-        ex = procedural(rng, seg_sec)
+        ex, spans = procedural(rng, seg_sec)
         bank = banks[int(rng.integers(len(banks)))]
-        audio = samplers[bank].render(ex, seg_sec, rng, detune_cents=rng.uniform(-15, 15))
-        out.append((audio, ex, f'procedural:{bank}'))
+        audio = samplers[bank].render(ex[:, :4], seg_sec, rng, detune_cents=rng.uniform(-15, 15))
+        out.append((audio, ex, spans, f'procedural:{bank}'))
     return out
 
 
-def render_leak(n: int, seg_sec: float, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, str]]:
+def render_leak(n: int, seg_sec: float, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, Spans, str]]:
     bank = load_bank('other')
     sampler = Sampler(bank)
     out = []
     for _ in range(n):
         inst = int(rng.integers(len(bank['instruments'])))
-        ex = procedural(rng, seg_sec)
+        ex, _ = procedural(rng, seg_sec)
         ex = ex[(ex[:, 2] >= 28) & (ex[:, 2] <= 96)]
-        out.append((sampler.render(ex, seg_sec, rng, instrument=inst), ex, f"leak:{bank['instruments'][inst]}"))
+        out.append((sampler.render(ex[:, :4], seg_sec, rng, instrument=inst), ex, [], f"leak:{bank['instruments'][inst]}"))
     return out
 
 

@@ -15,7 +15,7 @@ import { downmixToMono } from '../audio/channels.js';
 import { resampleAudio } from '../audio/resample.js';
 import { ModelError, StemscribeError } from '../errors.js';
 import { modelPath } from '../models/paths.js';
-import type { AudioData, ModelInfo, Note, StageOptions, Transcriber, Transcription } from '../types.js';
+import type { AudioData, ModelInfo, Note, PedalSpan, StageOptions, Transcriber, Transcription } from '../types.js';
 import { fftInPlace, fftPlan, type FftPlan } from '../dsp/fft.js';
 
 const STAGE = 'transcribe';
@@ -40,12 +40,14 @@ const ManifestSchema = z.object({
     melNorm: z.literal('slaney'),
   }),
   input: z.string(),
-  outputs: z.object({ onset: z.string(), offset: z.string(), frame: z.string(), velocity: z.string() }),
+  // `pedal` (one sustain-pedal posterior per frame) came with the key-release model (0.2); older
+  // models lack it and their notes already include the pedal's sound.
+  outputs: z.object({ onset: z.string(), offset: z.string(), frame: z.string(), velocity: z.string(), pedal: z.string().optional() }),
   minPitchMidi: z.number().int(),
   keys: z.number().int().positive(),
   chunkFrames: z.number().int().positive(),
   contextFrames: z.number().int().nonnegative(),
-  thresholds: z.object({ onset: z.number(), frame: z.number(), offset: z.number() }),
+  thresholds: z.object({ onset: z.number(), frame: z.number(), offset: z.number(), pedal: z.number().optional() }),
 });
 export type PianoManifest = z.infer<typeof ManifestSchema>;
 export type MelFrontEnd = PianoManifest['features'];
@@ -189,6 +191,8 @@ export interface PianoPosteriors {
   readonly offset: Float32Array;
   readonly frame: Float32Array;
   readonly velocity: Float32Array;
+  /** Sustain pedal, one value per frame; absent for models without a pedal head. */
+  readonly pedal?: Float32Array;
 }
 
 export interface DecodeThresholds {
@@ -247,6 +251,34 @@ export function decodeNotes(post: PianoPosteriors, frameSec: number, thresholds:
     }
   }
   return notes.sort((x, y) => x.onsetSec - y.onsetSec || x.pitchMidi - y.pitchMidi);
+}
+
+/** Pedal presses shorter than this are flicker of the posterior, not a foot on the pedal. */
+export const MIN_PEDAL_SEC = 0.1;
+
+/**
+ * Pedal posterior -> spans where it is down: runs of frames at or above threshold, merged across
+ * gaps shorter than MIN_PEDAL_SEC (a quick re-pedal that the model half-sees) and then kept if at
+ * least MIN_PEDAL_SEC long. Span ends are frame times, as note offsets are.
+ */
+export function decodePedal(pedal: Float32Array, frameSec: number, threshold: number): PedalSpan[] {
+  const runs: Array<[number, number]> = [];
+  let t = 0;
+  while (t < pedal.length) {
+    if (pedal[t] < threshold) {
+      t++;
+      continue;
+    }
+    let end = t;
+    while (end < pedal.length && pedal[end] >= threshold) end++;
+    const last = runs[runs.length - 1];
+    if (last && (t - last[1]) * frameSec < MIN_PEDAL_SEC) last[1] = end;
+    else runs.push([t, end]);
+    t = end;
+  }
+  return runs
+    .filter(([a, b]) => (b - a) * frameSec >= MIN_PEDAL_SEC)
+    .map(([a, b]) => ({ onsetSec: a * frameSec, offsetSec: b * frameSec }));
 }
 
 // ------------------------------------------------------------------------------------------ inference
@@ -313,6 +345,7 @@ export class PianoTranscriber implements Transcriber {
       offset: new Float32Array(n * keys),
       frame: new Float32Array(n * keys),
       velocity: new Float32Array(n * keys),
+      ...(outputs.pedal !== undefined ? { pedal: new Float32Array(n) } : {}),
     };
     for (let core = 0; core < n; core += chunkFrames) {
       const a = Math.max(0, core - contextFrames);
@@ -327,6 +360,12 @@ export class PianoTranscriber implements Transcriber {
         result[key].set(t.data.subarray((core - a) * keys, (e - a) * keys), core * keys);
         t.dispose();
       }
+      if (result.pedal && outputs.pedal !== undefined) {
+        const t = res[outputs.pedal];
+        if (!t || !(t.data instanceof Float32Array)) throw new ModelError(`Piano model returned no float32 '${outputs.pedal}' output.`, STAGE);
+        result.pedal.set(t.data.subarray(core - a, e - a), core);
+        t.dispose();
+      }
       onProgress?.(e / n);
     }
     return result;
@@ -336,7 +375,10 @@ export class PianoTranscriber implements Transcriber {
     if (audio.channels.length === 0) throw new StemscribeError('Cannot transcribe audio with no channels.', STAGE);
     const mono = resampleAudio(downmixToMono(audio), this.manifest.features.sampleRateHz).channels[0];
     const post = await this.posteriors(mono, options?.onProgress);
-    return { notes: decodeNotes(post, this.frameSec, this.manifest.thresholds, this.manifest.minPitchMidi) };
+    const { thresholds, minPitchMidi } = this.manifest;
+    const notes = decodeNotes(post, this.frameSec, thresholds, minPitchMidi);
+    if (!post.pedal) return { notes };
+    return { notes, pedal: decodePedal(post.pedal, this.frameSec, thresholds.pedal ?? 0.5) };
   }
 
   async dispose(): Promise<void> {

@@ -5,10 +5,12 @@ import { ModelError } from '../../src/errors.js';
 import { modelPath } from '../../src/models/paths.js';
 import {
   decodeNotes,
+  decodePedal,
   frameCount,
   loadPianoManifest,
   LogMelExtractor,
   melFilterbank,
+  MIN_PEDAL_SEC,
   PianoTranscriber,
   type PianoPosteriors,
 } from '../../src/transcription/piano.js';
@@ -23,9 +25,11 @@ interface ParityFixture {
   frames: number;
   probeFrames: number[];
   mel: number[][];
-  posteriors: Record<'onset' | 'offset' | 'frame' | 'velocity', number[][]>;
+  posteriors: Record<'onset' | 'offset' | 'frame' | 'velocity', number[][]> & { pedal?: number[][] };
   notes: { onsetSec: number; offsetSec: number; pitchMidi: number; velocity: number }[];
   referenceNotes: { onsetSec: number; offsetSec: number; pitchMidi: number }[];
+  /** Pedal spans decoded by training/decode.py (models with a pedal head). */
+  pedal?: { onsetSec: number; offsetSec: number }[];
 }
 
 function loadClip(): Float32Array {
@@ -111,6 +115,31 @@ describe('decodeNotes', () => {
   });
 });
 
+describe('decodePedal', () => {
+  const frameSec = 0.02;
+  const of = (values: number[]): Float32Array => Float32Array.from(values);
+
+  it('gives one span per run at or above threshold, in frame times', () => {
+    const pedal = of([0, 0, ...Array<number>(10).fill(0.9), 0, 0, 0, 0, 0, 0, ...Array<number>(8).fill(0.6), 0.1]);
+    expect(decodePedal(pedal, frameSec, 0.5)).toEqual([
+      { onsetSec: 2 * frameSec, offsetSec: 12 * frameSec },
+      { onsetSec: 18 * frameSec, offsetSec: 26 * frameSec },
+    ]);
+  });
+
+  it('bridges a re-pedal gap shorter than MIN_PEDAL_SEC and drops blips shorter than it', () => {
+    const gap = Math.floor(MIN_PEDAL_SEC / frameSec) - 1;
+    const pedal = of([...Array<number>(10).fill(1), ...Array<number>(gap).fill(0), ...Array<number>(10).fill(1), 0, 0, 0, 0, 0, 0, 0, 1, 0]);
+    expect(decodePedal(pedal, frameSec, 0.5)).toEqual([{ onsetSec: 0, offsetSec: (20 + gap) * frameSec }]);
+  });
+
+  it('keeps a span that runs to the last frame and gives none for silence', () => {
+    expect(decodePedal(of([0, 0, 0, 1, 1, 1, 1, 1, 1]), frameSec, 0.5)).toEqual([{ onsetSec: 3 * frameSec, offsetSec: 9 * frameSec }]);
+    expect(decodePedal(of(Array<number>(50).fill(0.2)), frameSec, 0.5)).toEqual([]);
+    expect(decodePedal(of([]), frameSec, 0.5)).toEqual([]);
+  });
+});
+
 describe('log-mel front end (parity with training/features.py)', () => {
   const manifest = loadPianoManifest(modelPath('piano'));
 
@@ -151,12 +180,22 @@ describe('PianoTranscriber', () => {
         for (let k = 0; k < post.keys; k++) maxErr = Math.max(maxErr, Math.abs(post[key][t * post.keys + k] - fixture.posteriors[key][i][k]));
       });
     }
+    // The pedal head ([frames, 1]) comes with the fixture of a model that has one.
+    expect(post.pedal === undefined).toBe(fixture.posteriors.pedal === undefined);
+    fixture.probeFrames.forEach((t, i) => {
+      if (post.pedal && fixture.posteriors.pedal) maxErr = Math.max(maxErr, Math.abs(post.pedal[t] - fixture.posteriors.pedal[i][0]));
+    });
     expect(maxErr).toBeLessThan(2e-3);
   });
 
   it('decodes the same notes as the Python reference', async () => {
-    const { notes } = await tr.transcribe({ sampleRateHz: fixture.sampleRateHz, channels: [clip] });
+    const { notes, pedal } = await tr.transcribe({ sampleRateHz: fixture.sampleRateHz, channels: [clip] });
     expect(notes.map((n) => n.pitchMidi)).toEqual(fixture.notes.map((n) => n.pitchMidi));
+    expect(pedal?.length).toBe(fixture.pedal?.length);
+    (pedal ?? []).forEach((span, i) => {
+      expect(Math.abs(span.onsetSec - (fixture.pedal?.[i]?.onsetSec ?? NaN))).toBeLessThan(0.021);
+      expect(Math.abs(span.offsetSec - (fixture.pedal?.[i]?.offsetSec ?? NaN))).toBeLessThan(0.021);
+    });
     notes.forEach((n, i) => {
       expect(Math.abs(n.onsetSec - fixture.notes[i].onsetSec)).toBeLessThan(2e-3);
       expect(Math.abs(n.offsetSec - fixture.notes[i].offsetSec)).toBeLessThan(0.021);
@@ -198,8 +237,11 @@ describe('PianoTranscriber', () => {
     // a stitching (offset) error, not the seam effect of a shorter context.
     const chunked = await tr.posteriors(clip, undefined, { chunkFrames: 37, contextFrames: 160 });
     let maxErr = 0;
-    for (const key of ['onset', 'offset', 'frame', 'velocity'] as const) {
-      for (let i = 0; i < whole[key].length; i++) maxErr = Math.max(maxErr, Math.abs(whole[key][i] - chunked[key][i]));
+    for (const key of ['onset', 'offset', 'frame', 'velocity', 'pedal'] as const) {
+      const a = whole[key] ?? new Float32Array(0);
+      const b = chunked[key] ?? new Float32Array(0);
+      expect(b.length).toBe(a.length);
+      for (let i = 0; i < a.length; i++) maxErr = Math.max(maxErr, Math.abs(a[i] - b[i]));
     }
     expect(maxErr).toBeLessThan(1e-5);
   });
