@@ -8,15 +8,17 @@ benchmark reports only on pieces the model never saw) and test/postprocess/fixtu
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 import torch
 
 from .data import ROOT, TEST_PERCENT, VAL_PERCENT, load_all, split
-from .features import FPS, NB_FEATURES, beat_features
+from .features import FPS, NB_FEATURES, beat_features, tempo_bin_bpm
 from .model import CONFIGS, BeatTCN
 from .train import RUN_DIR
 
@@ -29,8 +31,11 @@ class WithSigmoid(torch.nn.Module):
         super().__init__()
         self.m = m
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.m(features))
+    def forward(self, features: torch.Tensor):
+        out = self.m(features)
+        if isinstance(out, tuple):  # with the tempo head: (beat/downbeat probabilities, tempo class probabilities)
+            return torch.sigmoid(out[0]), torch.softmax(out[1], dim=-1)
+        return torch.sigmoid(out)
 
 
 def synthetic_notes(seed: int = 3) -> np.ndarray:
@@ -53,20 +58,28 @@ def synthetic_notes(seed: int = 3) -> np.ndarray:
 
 
 def main() -> None:
-    ckpt = torch.load(RUN_DIR / "best.pt")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run-dir", default=str(RUN_DIR))
+    ap.add_argument("--out-dir", default=str(OUT_DIR))
+    ap.add_argument("--fixture", default=str(FIXTURE))
+    args = ap.parse_args()
+    run_dir, out_dir, fixture = Path(args.run_dir), Path(args.out_dir), Path(args.fixture)
+    ckpt = torch.load(run_dir / "best.pt")
     model = BeatTCN(**CONFIGS[ckpt["config"]])
     model.load_state_dict(ckpt["model"])
     model.eval()
     wrapped = WithSigmoid(model).eval()
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    onnx_path = OUT_DIR / "beats.onnx"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_path = out_dir / "beats.onnx"
     dummy = torch.zeros(1, 500, NB_FEATURES)
-    torch.onnx.export(wrapped, (dummy,), str(onnx_path), input_names=["features"], output_names=["activations"],
-                      dynamic_axes={"features": {1: "frames"}, "activations": {1: "frames"}}, opset_version=17,
+    has_tempo = bool(model.tempo_bins)
+    outputs = ["activations", "tempo"] if has_tempo else ["activations"]
+    torch.onnx.export(wrapped, (dummy,), str(onnx_path), input_names=["features"], output_names=outputs,
+                      dynamic_axes={"features": {1: "frames"}, **{o: {1: "frames"} for o in outputs}}, opset_version=17,
                       dynamo=False)
     data = onnx_path.read_bytes()
     folds = split(load_all())
-    log = json.loads((RUN_DIR / "log.json").read_text()) if (RUN_DIR / "log.json").exists() else []
+    log = json.loads((run_dir / "log.json").read_text()) if (run_dir / "log.json").exists() else []
     manifest = {
         "name": "beats",
         "version": f"0.1.0-{ckpt['config']}-step{ckpt['step']}",
@@ -78,6 +91,7 @@ def main() -> None:
         "nbFeatures": NB_FEATURES,
         "input": "features",
         "output": "activations",
+        **({"tempoOutput": "tempo", "tempoBpm": [round(float(b), 4) for b in tempo_bin_bpm()]} if has_tempo else {}),
         "config": {"name": ckpt["config"], **{k: list(v) if isinstance(v, tuple) else v for k, v in CONFIGS[ckpt["config"]].items()}},
         "parameters": sum(p.numel() for p in model.parameters()),
         "training": {"step": ckpt["step"], "valLoss": ckpt["val"], "minutes": log[-1]["minutes"] if log else None},
@@ -90,24 +104,30 @@ def main() -> None:
             "valPieces": sorted({p.piece for p in folds["val"]}),
         },
     }
-    (OUT_DIR / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
     notes = synthetic_notes()
     x = beat_features(notes)
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    act = sess.run(["activations"], {"features": x[None]})[0][0]
+    runs = sess.run(outputs, {"features": x[None]})
+    act = runs[0][0]
     with torch.no_grad():
-        ref = wrapped(torch.from_numpy(x)[None])[0].numpy()
+        ref = wrapped(torch.from_numpy(x)[None])
+        ref = (ref[0] if has_tempo else ref)[0].numpy()
     print("onnx vs torch max diff", float(np.abs(act - ref).max()))
-    FIXTURE.parent.mkdir(parents=True, exist_ok=True)
-    FIXTURE.write_text(json.dumps({
+    tempo_fields = {}
+    if has_tempo:  # argmax class per frame, checked by the TS test
+        tempo_fields["tempoArgmax"] = [int(k) for k in runs[1][0].argmax(-1)]
+    fixture.parent.mkdir(parents=True, exist_ok=True)
+    fixture.write_text(json.dumps({
         "notes": [[round(float(v), 6) for v in row] for row in notes],
         "nbFrames": int(len(x)),
         "featureRows": [[round(float(v), 6) for v in row] for row in x[:150]],
         "beat": [round(float(v), 6) for v in act[:, 0]],
         "downbeat": [round(float(v), 6) for v in act[:, 1]],
+        **tempo_fields,
     }) + "\n")
-    print("wrote", onnx_path, len(data), "bytes;", FIXTURE)
+    print("wrote", onnx_path, len(data), "bytes;", fixture)
 
 
 if __name__ == "__main__":

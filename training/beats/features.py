@@ -16,6 +16,16 @@ import numpy as np
 
 FPS = 50
 NB_FEATURES = 26
+# Local-tempo classes of the auxiliary head: log-spaced beat rates (ASAP's annotated beats run from
+# about 22 to 330 BPM, since they follow the notated beat).
+TEMPO_MIN_BPM = 20.0
+TEMPO_MAX_BPM = 340.0
+TEMPO_BINS = 64
+
+
+def tempo_bin_bpm() -> np.ndarray:
+    """Centre BPM of each tempo class."""
+    return TEMPO_MIN_BPM * (TEMPO_MAX_BPM / TEMPO_MIN_BPM) ** (np.arange(TEMPO_BINS) / (TEMPO_BINS - 1))
 
 
 def frame_of(t: np.ndarray) -> np.ndarray:
@@ -71,4 +81,25 @@ def targets(beats: np.ndarray, downbeats: np.ndarray, nb_frames: int) -> np.ndar
             g = g[(g >= 0) & (g < nb_frames)]
             y[g, k] = np.maximum(y[g, k], 0.5)
         y[fr, k] = 1.0
+    return y
+
+
+def tempo_targets(beats: np.ndarray, nb_frames: int, half_window: int = 2) -> np.ndarray:
+    """[nb_frames] int64 local-tempo class per frame (-1 outside the annotated beats): the median
+    inter-beat interval over the 2 * half_window + 1 intervals around the frame's interval."""
+    y = np.full(nb_frames, -1, dtype=np.int64)
+    beats = np.asarray(beats, dtype=np.float64)
+    if len(beats) < 3:
+        return y
+    ibi = np.diff(beats)
+    n = len(ibi)
+    bpm_bins = tempo_bin_bpm()
+    fr = frame_of(beats)
+    for i in range(n):
+        local = np.median(ibi[max(0, i - half_window): i + half_window + 1])
+        bpm = 60.0 / max(local, 1e-3)
+        k = int(np.argmin(np.abs(np.log(bpm_bins) - np.log(bpm))))
+        a, b = max(0, fr[i]), min(nb_frames, fr[i + 1])
+        if b > a:
+            y[a:b] = k
     return y

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import ROOT, load_all, split
-from .features import FPS, beat_features, targets
+from .features import FPS, TEMPO_BINS, beat_features, targets, tempo_targets
 from .model import CONFIGS, BeatTCN
 
 RUN_DIR = ROOT / "training" / "runs" / "beats"
@@ -64,7 +64,7 @@ def crop_example(p, rng: np.random.Generator, crop_frames: int):
     sel = (shifted[:, 0] >= 0) & (shifted[:, 0] < CROP_SEC)
     x = beat_features(shifted[sel], crop_frames)
     y = targets(beats - start, downbeats - start, crop_frames)
-    return x, y
+    return x, y, tempo_targets(beats - start, crop_frames)
 
 
 def loss_fn(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -73,18 +73,46 @@ def loss_fn(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, y, weight=w)
 
 
+# Soft tempo targets: a Gaussian over neighbouring classes (sigma 1.5 bins, about 0.1 octave), so a
+# near miss costs less than an octave error.
+_K = torch.arange(TEMPO_BINS, dtype=torch.float32)
+TEMPO_SOFT = torch.softmax(-0.5 * ((_K[None] - _K[:, None]) / 1.5) ** 2, dim=1)
+
+
+def tempo_loss_fn(logits: torch.Tensor, cls: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy against the soft targets, over frames with an annotated tempo (cls >= 0)."""
+    mask = cls >= 0
+    if not bool(mask.any()):
+        return logits.sum() * 0.0
+    target = TEMPO_SOFT[cls[mask]]
+    return -(target * F.log_softmax(logits[mask], dim=-1)).sum(-1).mean()
+
+
+def total_loss(out, y: torch.Tensor, cls: torch.Tensor, tempo_weight: float) -> tuple[torch.Tensor, float, float]:
+    if isinstance(out, tuple):
+        b = loss_fn(out[0], y)
+        t = tempo_loss_fn(out[1], cls)
+        return b + tempo_weight * t, float(b), float(t)
+    b = loss_fn(out, y)
+    return b, float(b), 0.0
+
+
 @torch.no_grad()
-def validate(model, perfs) -> float:
+def validate(model, perfs) -> tuple[float, float]:
+    """Frame-weighted mean (beat loss, tempo loss) over the validation excerpts."""
     model.eval()
-    tot, cnt = 0.0, 0
+    tot, tot_t, cnt = 0.0, 0.0, 0
     for p in perfs:
         x = beat_features(p.notes)
         y = targets(p.beats, p.downbeats, len(x))
-        logits = model(torch.from_numpy(x)[None])
-        tot += float(loss_fn(logits, torch.from_numpy(y)[None])) * len(x)
+        cls = tempo_targets(p.beats, len(x))
+        out = model(torch.from_numpy(x)[None])
+        _, b, t = total_loss(out, torch.from_numpy(y)[None], torch.from_numpy(cls)[None], 0.0)
+        tot += b * len(x)
+        tot_t += t * len(x)
         cnt += len(x)
     model.train()
-    return tot / cnt
+    return tot / cnt, tot_t / cnt
 
 
 def main() -> None:
@@ -97,6 +125,9 @@ def main() -> None:
     ap.add_argument("--val-every", type=int, default=150)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init", default="", help="start from these weights (matching tensors only), e.g. a run without the tempo head")
+    ap.add_argument("--tempo-weight", type=float, default=0.1)
+    ap.add_argument("--run-dir", default=str(RUN_DIR))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -113,12 +144,17 @@ def main() -> None:
     print(f"train {len(train)} performances, val {len(val)}", flush=True)
     model = BeatTCN(**CONFIGS[args.config])
     print("parameters", sum(p.numel() for p in model.parameters()), flush=True)
+    if args.init:
+        init = torch.load(args.init, weights_only=False)["model"]
+        missing, unexpected = model.load_state_dict(init, strict=False)
+        print("init from", args.init, "new:", missing, "dropped:", unexpected, flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(args.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
     best = float("inf")
     start_step = 0
-    if args.resume and (RUN_DIR / "last.pt").exists():
-        state = torch.load(RUN_DIR / "last.pt", weights_only=False)
+    if args.resume and (run_dir / "last.pt").exists():
+        state = torch.load(run_dir / "last.pt", weights_only=False)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         best = state["best"]
@@ -136,10 +172,11 @@ def main() -> None:
         batch = [crop_example(train[i], rng, crop_frames) for i in rng.choice(len(train), args.batch, p=probs)]
         x = torch.from_numpy(np.stack([b[0] for b in batch]))
         y = torch.from_numpy(np.stack([b[1] for b in batch]))
+        cls = torch.from_numpy(np.stack([b[2] for b in batch]))
         frac = (time.time() - t0) / (deadline - t0)
         for g in opt.param_groups:  # cosine decay over the time budget
             g["lr"] = args.lr * 0.5 * (1 + np.cos(np.pi * min(1.0, frac)))
-        loss = loss_fn(model(x), y)
+        loss, _, _ = total_loss(model(x), y, cls, args.tempo_weight)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -147,14 +184,16 @@ def main() -> None:
         running = 0.98 * running + 0.02 * loss.item() if step > start_step else loss.item()
         step += 1
         if step % args.val_every == 0 or time.time() >= deadline:
-            v = validate(model, val)
-            log.append({"step": step, "minutes": (time.time() - t0) / 60, "train": running, "val": v})
+            vb, vt = validate(model, val)
+            # Checkpoint choice on the beat loss plus the weighted tempo loss (the training objective).
+            v = vb + args.tempo_weight * vt
+            log.append({"step": step, "minutes": (time.time() - t0) / 60, "train": running, "val": v, "valBeat": vb, "valTempo": vt})
             print(json.dumps(log[-1]), flush=True)
             if v < best:
                 best = v
-                torch.save({"model": model.state_dict(), "config": args.config, "step": step, "val": v}, RUN_DIR / "best.pt")
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "best": best, "step": step}, RUN_DIR / "last.pt")
-            (RUN_DIR / "log.json").write_text(json.dumps(log, indent=1))
+                torch.save({"model": model.state_dict(), "config": args.config, "step": step, "val": v}, run_dir / "best.pt")
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "best": best, "step": step}, run_dir / "last.pt")
+            (run_dir / "log.json").write_text(json.dumps(log, indent=1))
     print("done", step, "steps, best val", best, flush=True)
 
 
