@@ -20,11 +20,20 @@ const STAGE = 'postprocess';
 export const BEAT_FPS = 50;
 export const BEAT_NB_FEATURES = 26;
 
-/** Per-frame beat and downbeat probabilities at `fps`. */
+/** Per-frame distribution over local-tempo classes (the model's auxiliary tempo head). */
+export interface TempoPosterior {
+  /** Centre of each class, beats per minute, ascending (log-spaced). */
+  bpm: Float32Array;
+  /** [shape=(frames, bpm.length)] row-major class probabilities; each row sums to 1. */
+  probs: Float32Array;
+}
+
+/** Per-frame beat and downbeat probabilities at `fps`, and the tempo posterior when the model has one. */
 export interface BeatActivations {
   fps: number;
   beat: Float32Array;
   downbeat: Float32Array;
+  tempo?: TempoPosterior;
 }
 
 const frameOf = (timeSec: number, fps: number): number => Math.floor(Math.max(0, timeSec) * fps + 0.5);
@@ -82,6 +91,9 @@ export interface BeatModelManifest {
   nbFeatures: number;
   input: string;
   output: string;
+  /** Optional second output: softmax over local-tempo classes centred at `tempoBpm`. */
+  tempoOutput?: string;
+  tempoBpm?: number[];
 }
 
 export interface BeatModelOptions {
@@ -129,7 +141,8 @@ export class BeatModel {
     } catch (e) {
       throw new ModelError(`Beat model ${file} could not be loaded (missing, corrupt or incompatible file).`, STAGE, { cause: e });
     }
-    if (!session.inputNames.includes(manifest.input) || !session.outputNames.includes(manifest.output)) {
+    const names = [manifest.output, ...(manifest.tempoOutput ? [manifest.tempoOutput] : [])];
+    if (!session.inputNames.includes(manifest.input) || names.some((n) => !session.outputNames.includes(n))) {
       throw new ModelError(`Beat model ${file} does not have the tensors its manifest names (${manifest.input} -> ${manifest.output}).`, STAGE);
     }
     return new BeatModel(manifest, session);
@@ -148,7 +161,10 @@ export class BeatModel {
       beat[f] = out[2 * f];
       downbeat[f] = out[2 * f + 1];
     }
-    return { fps: this.manifest.fps, beat, downbeat };
+    const { tempoOutput, tempoBpm } = this.manifest;
+    if (!tempoOutput || !tempoBpm) return { fps: this.manifest.fps, beat, downbeat };
+    const probs = result[tempoOutput].data as Float32Array;
+    return { fps: this.manifest.fps, beat, downbeat, tempo: { bpm: Float32Array.from(tempoBpm), probs: probs.slice(0, nbFrames * tempoBpm.length) } };
   }
 
   async dispose(): Promise<void> {

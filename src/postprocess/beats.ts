@@ -13,7 +13,7 @@
  */
 import type { Note } from '../types.js';
 import { DEFAULT_ONSET_ENVELOPE, onsetEnvelope, type OnsetEnvelopeOptions } from './onsetEnvelope.js';
-import { DEFAULT_TEMPO_CURVE, envelopePeaks, estimateTempoCurve, periodAt, type TempoCurveOptions } from './tempo.js';
+import { DEFAULT_TEMPO_CURVE, envelopePeaks, estimateTempoCurve, periodAt, type TempoCurve, type TempoCurveOptions } from './tempo.js';
 
 export interface BeatTrackerOptions {
   envelope: OnsetEnvelopeOptions;
@@ -40,14 +40,15 @@ export function trackBeats(notes: readonly Note[], options: Partial<BeatTrackerO
 
 /**
  * The same dynamic programme over any onset-strength envelope at `fps` (e.g. a beat network's
- * activation); `notes` are only used to snap beats to onsets.
+ * activation); `notes` are only used to snap beats to onsets. `curve` replaces the tempo curve
+ * induced from the envelope (e.g. one from a network's tempo head).
  */
-export function trackBeatsOnEnvelope(env: Float32Array, fps: number, notes: readonly Note[], options: Partial<BeatTrackerOptions> = {}): number[] {
+export function trackBeatsOnEnvelope(env: Float32Array, fps: number, notes: readonly Note[], options: Partial<BeatTrackerOptions> = {}, curve?: TempoCurve): number[] {
   const opts: BeatTrackerOptions = { ...DEFAULT_BEAT_TRACKER, ...options };
   const events = envelopePeaks(env, fps);
   if (events.length < 2) return [];
   const durationSec = env.length / fps;
-  const curve = estimateTempoCurve(events, durationSec, opts.tempo);
+  curve ??= estimateTempoCurve(events, durationSec, opts.tempo);
 
   // Scale to unit standard deviation so that alpha means the same for loud and quiet pieces.
   let sum = 0;

@@ -12,6 +12,8 @@ const fixture = JSON.parse(readFileSync(new URL('./fixtures/beat-parity.json', i
   featureRows: number[][];
   beat: number[];
   downbeat: number[];
+  /** Argmax tempo class per frame, present when the model has a tempo head. */
+  tempoArgmax?: number[];
 };
 const fixtureNotes: Note[] = fixture.notes.map(([on, off, pitch, vel]) => ({ onsetSec: on, offsetSec: off, pitchMidi: pitch, velocity: vel, confidence: 1 }));
 
@@ -50,6 +52,25 @@ describe('BeatModel (models/beats)', () => {
     let maxDiff = 0;
     fixture.beat.forEach((v, f) => (maxDiff = Math.max(maxDiff, Math.abs(act.beat[f] - v), Math.abs(act.downbeat[f] - fixture.downbeat[f]))));
     expect(maxDiff).toBeLessThan(1e-4);
+  });
+
+  it('gives the tempo posterior when (and only when) the model has a tempo head', async () => {
+    model ??= await BeatModel.create({ intraOpNumThreads: 1 });
+    const act = await model.activations(fixtureNotes);
+    expect(act.tempo === undefined).toBe(fixture.tempoArgmax === undefined);
+    const tempo = act.tempo;
+    if (!tempo || !fixture.tempoArgmax) return;
+    const K = tempo.bpm.length;
+    expect(tempo.probs).toHaveLength(fixture.nbFrames * K);
+    let agree = 0;
+    fixture.tempoArgmax.forEach((want, f) => {
+      const row = tempo.probs.subarray(f * K, (f + 1) * K);
+      let arg = 0;
+      for (let k = 1; k < K; k++) if (row[k] > row[arg]) arg = k;
+      if (arg === want) agree++;
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    });
+    expect(agree / fixture.nbFrames).toBeGreaterThan(0.99);
   });
 
   it('postprocessAsync uses the learned tracker and keeps every note where it was', async () => {
