@@ -1,6 +1,6 @@
 """Renders the training and validation sets from MIDI with the sample banks.
 
-    python -m training.render                 # CPU-small set (~4 h of audio, a few minutes)
+    python -m training.render                 # CPU-small set (11 h of audio, ~3 minutes)
     python -m training.render --asap 4000 --procedural 1000   # GPU-full set
 
 Train: ASAP performances (../shared/data/midi/asap, excluding held-out works) and procedural
@@ -104,10 +104,10 @@ def render_leak(n: int, seg_sec: float, rng: np.random.Generator) -> list[tuple[
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--asap', type=int, default=600, help='training excerpts from ASAP')
-    ap.add_argument('--procedural', type=int, default=200, help='procedural training excerpts')
+    ap.add_argument('--asap', type=int, default=1600, help='training excerpts from ASAP')
+    ap.add_argument('--procedural', type=int, default=400, help='procedural training excerpts')
     ap.add_argument('--val', type=int, default=40, help='validation excerpts (3/4 ASAP, 1/4 procedural)')
-    ap.add_argument('--leak', type=int, default=60, help='other-instrument excerpts for augmentation')
+    ap.add_argument('--leak', type=int, default=100, help='other-instrument excerpts for augmentation')
     ap.add_argument('--segment-sec', type=float, default=20.0)
     ap.add_argument('--seed', type=int, default=1234)
     args = ap.parse_args()
