@@ -24,7 +24,7 @@ import { ModelError, StemscribeError } from '../errors.js';
 import type { AudioData, ModelInfo, Separator, StageOptions, StemName, Stems } from '../types.js';
 import { STEM_NAMES } from '../types.js';
 import { cacInverse, cacSpectrogram, FREQ_BINS, frameCount } from './demucs-spectrogram.js';
-import { applyInSegments, fitLength, type SegmentModel } from './segments.js';
+import { applyInSegments, stemsInInputFormat, type SegmentModel } from './segments.js';
 
 export const HTDEMUCS_SAMPLE_RATE_HZ = 44_100;
 /** The model's training length: 7.8 s at 44.1 kHz. The ONNX graph only accepts this length. */
@@ -238,19 +238,11 @@ export class HTDemucsSeparator implements Separator {
       });
     }
 
-    const stems = {} as Stems;
-    HTDEMUCS_SOURCES.forEach((name, s) => {
-      let channels: Float32Array[] = sources[s];
-      if (inputChannels === 1) {
-        const [l, r] = channels;
-        const mono = new Float32Array(l.length);
-        for (let i = 0; i < mono.length; i++) mono[i] = 0.5 * (l[i] + r[i]);
-        channels = [mono];
-      }
-      sources[s] = []; // let the 44.1 kHz copy go before the next stem is resampled
-      let stem: AudioData = { sampleRateHz: HTDEMUCS_SAMPLE_RATE_HZ, channels };
-      if (inputRateHz !== HTDEMUCS_SAMPLE_RATE_HZ) stem = resampleAudio(stem, inputRateHz);
-      stems[name] = { sampleRateHz: inputRateHz, channels: stem.channels.map((ch) => fitLength(ch, inputSamples)) };
+    // Each 44.1 kHz source is let go before the next stem is resampled.
+    const stems = stemsInInputFormat(HTDEMUCS_SOURCES, sources, HTDEMUCS_SAMPLE_RATE_HZ, {
+      sampleRateHz: inputRateHz,
+      channels: inputChannels,
+      samples: inputSamples,
     });
     onProgress?.(1);
     // Keep the conventional key order (vocals, drums, bass, other).

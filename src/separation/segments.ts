@@ -9,6 +9,8 @@
  *
  * Port of demucs/apply.py (`apply_model`, `TensorChunk.padded`, `center_trim`), Meta, MIT.
  */
+import { resampleAudio } from '../audio/resample.js';
+import type { AudioData, StemName } from '../types.js';
 
 /** One model call: it sees `segmentSamples` samples starting at `contextStartSample` (zeros outside
  * the song) and contributes its centre `lengthSamples` samples at `offsetSample`. */
@@ -204,4 +206,32 @@ export function fitLength(src: Float32Array, length: number): Float32Array {
   const out = new Float32Array(length);
   out.set(src.length > length ? src.subarray(0, length) : src);
   return out;
+}
+
+/**
+ * The model's stereo sources (at its own rate) -> stems in the input's format: its sample rate, its
+ * exact length, and mono when the input was mono. Each source's buffers are released before the
+ * next one is resampled, so a long song holds one extra stem at a time.
+ */
+export function stemsInInputFormat(
+  names: readonly StemName[],
+  sources: Float32Array[][],
+  modelRateHz: number,
+  input: { sampleRateHz: number; channels: number; samples: number },
+): Record<StemName, AudioData> {
+  const stems = {} as Record<StemName, AudioData>;
+  names.forEach((name, s) => {
+    let channels = sources[s];
+    if (input.channels === 1) {
+      const [l, r] = channels;
+      const mono = new Float32Array(l.length);
+      for (let i = 0; i < mono.length; i++) mono[i] = 0.5 * (l[i] + r[i]);
+      channels = [mono];
+    }
+    sources[s] = [];
+    let stem: AudioData = { sampleRateHz: modelRateHz, channels };
+    if (input.sampleRateHz !== modelRateHz) stem = resampleAudio(stem, input.sampleRateHz);
+    stems[name] = { sampleRateHz: input.sampleRateHz, channels: stem.channels.map((ch) => fitLength(ch, input.samples)) };
+  });
+  return stems;
 }

@@ -19,7 +19,7 @@ import { modelPath } from '../models/paths.js';
 import type { AudioData, ModelInfo, Separator, StageOptions, StemName, Stems } from '../types.js';
 import { STEM_NAMES } from '../types.js';
 import { fftInPlace, fftPlan } from '../dsp/fft.js';
-import { applyInSegments, fitLength, type SegmentModel } from './segments.js';
+import { applyInSegments, fitLength, stemsInInputFormat, type SegmentModel } from './segments.js';
 import { wienerFilter, type ComplexSpec } from './wiener.js';
 
 const STAGE = 'separate';
@@ -372,20 +372,7 @@ export class UnmixSeparator implements Separator {
     left = new Float32Array(0);
     right = new Float32Array(0);
 
-    const stems = {} as Stems;
-    targets.forEach((name, s) => {
-      let channels: Float32Array[] = sources[s];
-      if (inputChannels === 1) {
-        const [l, r] = channels;
-        const mono = new Float32Array(l.length);
-        for (let i = 0; i < mono.length; i++) mono[i] = 0.5 * (l[i] + r[i]);
-        channels = [mono];
-      }
-      sources[s] = [];
-      let stem: AudioData = { sampleRateHz: modelRateHz, channels };
-      if (inputRateHz !== modelRateHz) stem = resampleAudio(stem, inputRateHz);
-      stems[name] = { sampleRateHz: inputRateHz, channels: stem.channels.map((ch) => fitLength(ch, inputSamples)) };
-    });
+    const stems = stemsInInputFormat(targets, sources, modelRateHz, { sampleRateHz: inputRateHz, channels: inputChannels, samples: inputSamples });
     if (this.#redistribute && !silent) {
       const reference = inputChannels > 2 ? toStereo(audio).channels : audio.channels;
       redistributeResidual(reference, targets.map((k) => stems[k].channels), targets.indexOf('other'));
