@@ -18,7 +18,7 @@
  */
 import type { BeatActivations, TempoPosterior } from './beatModel.js';
 import type { MeterEstimate } from './meter.js';
-import type { TempoCurve } from './tempo.js';
+import { viterbiPath, type TempoCurve } from './tempo.js';
 
 export interface BeatDbnOptions {
   minBpm: number;
@@ -352,35 +352,8 @@ export function tempoCurveFromPosterior(tempo: TempoPosterior, fps: number, hopS
     for (let k = 0; k < K; k++) row[k] /= Math.max(1, end - w * hop);
     obs.push(row);
   }
-  let score = Float64Array.from(obs[0]);
-  const back: Int32Array[] = [new Int32Array(K)];
-  for (let w = 1; w < W; w++) {
-    const next = new Float64Array(K);
-    const bp = new Int32Array(K);
-    for (let k = 0; k < K; k++) {
-      let best = -Infinity;
-      let arg = k;
-      for (let c = 0; c < K; c++) {
-        const v = score[c] - changeCostPerOctave2 * (octaves[c] - octaves[k]) ** 2;
-        if (v > best) {
-          best = v;
-          arg = c;
-        }
-      }
-      next[k] = best + obs[w][k];
-      bp[k] = arg;
-    }
-    back.push(bp);
-    score = next;
-  }
-  let k = 0;
-  for (let c = 1; c < K; c++) if (score[c] > score[k]) k = c;
-  const timeSec = new Float64Array(W);
-  const periodSec = new Float64Array(W);
-  for (let w = W - 1; w >= 0; w--) {
-    timeSec[w] = (w * hop + hop / 2) / fps;
-    periodSec[w] = 60 / tempo.bpm[k];
-    k = back[w][k];
-  }
+  const path = viterbiPath(W, K, (w, k) => obs[w][k], (c, k) => changeCostPerOctave2 * (octaves[c] - octaves[k]) ** 2);
+  const timeSec = Float64Array.from(path, (_, w) => (w * hop + hop / 2) / fps);
+  const periodSec = Float64Array.from(path, (k) => 60 / tempo.bpm[k]);
   return { timeSec, periodSec };
 }

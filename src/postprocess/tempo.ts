@@ -158,6 +158,49 @@ function lagValue(row: Float64Array, lagPos: number): number {
   return row[l0] * (1 - frac) + row[l0 + 1] * frac;
 }
 
+/**
+ * Viterbi: the state path (one state per step) maximising the summed observation log-likelihoods
+ * minus the costs of the transitions between consecutive steps. Ties go to the lowest state.
+ */
+export function viterbiPath(
+  nbSteps: number,
+  nbStates: number,
+  logObs: (step: number, state: number) => number,
+  transitionCost: (from: number, to: number) => number,
+): Int32Array {
+  const path = new Int32Array(nbSteps);
+  if (nbSteps === 0 || nbStates === 0) return path;
+  let score = new Float64Array(nbStates);
+  for (let k = 0; k < nbStates; k++) score[k] = logObs(0, k);
+  const back: Int32Array[] = [new Int32Array(nbStates)];
+  for (let w = 1; w < nbSteps; w++) {
+    const next = new Float64Array(nbStates);
+    const bp = new Int32Array(nbStates);
+    for (let k = 0; k < nbStates; k++) {
+      let best = -Infinity;
+      let arg = k;
+      for (let c = 0; c < nbStates; c++) {
+        const v = score[c] - transitionCost(c, k);
+        if (v > best) {
+          best = v;
+          arg = c;
+        }
+      }
+      next[k] = best + logObs(w, k);
+      bp[k] = arg;
+    }
+    back.push(bp);
+    score = next;
+  }
+  let k = 0;
+  for (let c = 1; c < nbStates; c++) if (score[c] > score[k]) k = c;
+  for (let w = nbSteps - 1; w >= 0; w--) {
+    path[w] = k;
+    k = back[w][k];
+  }
+  return path;
+}
+
 /** Log-Gaussian prior over periods (natural-log weight). */
 export function logTempoPrior(periodSec: number, options: TempoCurveOptions): number {
   const octaves = Math.log2(periodSec / options.priorPeriodSec);
@@ -181,35 +224,8 @@ export function estimateTempoCurve(
   const stepCost = new Float64Array(nbBins);
   for (let d = 0; d < nbBins; d++) stepCost[d] = opts.changeCostPerOctave2 * (d / opts.binsPerOctave) ** 2;
 
-  let score = new Float64Array(nbBins);
-  for (let b = 0; b < nbBins; b++) score[b] = obs(0, b);
-  const back: Int32Array[] = [new Int32Array(nbBins)];
-  for (let w = 1; w < nbWindows; w++) {
-    const next = new Float64Array(nbBins);
-    const bp = new Int32Array(nbBins);
-    for (let b = 0; b < nbBins; b++) {
-      let best = -Infinity;
-      let arg = b;
-      for (let c = 0; c < nbBins; c++) {
-        const v = score[c] - stepCost[Math.abs(c - b)];
-        if (v > best) {
-          best = v;
-          arg = c;
-        }
-      }
-      next[b] = best + obs(w, b);
-      bp[b] = arg;
-    }
-    back.push(bp);
-    score = next;
-  }
-  let b = 0;
-  for (let c = 1; c < nbBins; c++) if (score[c] > score[b]) b = c;
-  const periodSec = new Float64Array(nbWindows);
-  for (let w = nbWindows - 1; w >= 0; w--) {
-    periodSec[w] = periodsSec[b];
-    b = back[w][b];
-  }
+  const path = viterbiPath(nbWindows, nbBins, obs, (c, b) => stepCost[Math.abs(c - b)]);
+  const periodSec = Float64Array.from(path, (b) => periodsSec[b]);
   return { timeSec: windowTimesSec, periodSec };
 }
 
