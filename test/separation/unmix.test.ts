@@ -6,23 +6,14 @@ import { ModelError } from '../../src/errors.js';
 import { modelPath } from '../../src/models/paths.js';
 import type { AudioData } from '../../src/types.js';
 import { STEM_NAMES } from '../../src/types.js';
-
-function noise(seed: number, n: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    out[i] = a / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { seededNoise } from '../helpers/noise.js';
 
 describe('stftStereo / istftStereo (torch.stft / torch.istft conventions)', () => {
   it('equals a direct DFT of reflect-padded, Hann-windowed frames', () => {
     const nFft = 16;
     const hop = 4;
-    const x0 = noise(1, 37);
-    const x1 = noise(2, 37);
+    const x0 = seededNoise(1, 37);
+    const x1 = seededNoise(2, 37);
     const [l, r] = stftStereo(x0, x1, nFft, hop);
     const bins = nFft / 2 + 1;
     const frames = stftFrameCount(37, hop);
@@ -52,8 +43,8 @@ describe('stftStereo / istftStereo (torch.stft / torch.istft conventions)', () =
 
   it('round-trips: istft(stft(x)) = x at the original length', () => {
     for (const length of [300, 301, 333]) {
-      const x0 = noise(3, length);
-      const x1 = noise(4, length);
+      const x0 = seededNoise(3, length);
+      const x1 = seededNoise(4, length);
       const [l, r] = stftStereo(x0, x1, 64, 16);
       const [y0, y1] = istftStereo(l, r, 64, 16, length);
       for (let i = 0; i < length; i++) {
@@ -114,7 +105,7 @@ function sumErrorDb(mix: AudioData, stems: Record<string, AudioData>): number {
 /** A small "song": bass-like, mid and high tones with envelopes, plus noise bursts. */
 function toyMix(sampleRateHz: number, seconds: number, channels: 1 | 2): AudioData {
   const n = Math.round(seconds * sampleRateHz);
-  const hiss = noise(9, n);
+  const hiss = seededNoise(9, n);
   return {
     sampleRateHz,
     channels: Array.from({ length: channels }, (_, c) => {
@@ -225,8 +216,8 @@ describe('unmix separator', () => {
 
   it('redistributeResidual: stems sum to the mix, the brightest stem takes most of the residual', () => {
     const n = 4096;
-    const mix = [noise(5, n)];
-    const bright = noise(6, n).map((v) => 0.1 * v); // white: large first differences
+    const mix = [seededNoise(5, n)];
+    const bright = seededNoise(6, n).map((v) => 0.1 * v); // white: large first differences
     const dull = new Float32Array(n).map((_, i) => 0.5 * Math.sin((2 * Math.PI * i) / 400));
     const stems = [[bright], [dull], [new Float32Array(n)], [new Float32Array(n)]];
     const before = stems.map((s) => s[0].slice());

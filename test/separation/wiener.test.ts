@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { wienerFilter, type ComplexSpec } from '../../src/separation/wiener.js';
-
-/** Deterministic pseudo-random numbers in [-1, 1). */
-function noise(seed: number, n: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    out[i] = a / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { seededNoise } from '../helpers/noise.js';
 
 const spec = (seed: number, n: number, gain = 1): ComplexSpec => ({
-  re: noise(seed, n).map((v) => v * gain),
-  im: noise(seed + 1000, n).map((v) => v * gain),
+  re: seededNoise(seed, n).map((v) => v * gain),
+  im: seededNoise(seed + 1000, n).map((v) => v * gain),
 });
 
 function addSpecs(a: ComplexSpec, b: ComplexSpec): ComplexSpec {
