@@ -354,18 +354,15 @@ export class PianoTranscriber implements Transcriber {
       const mel = this.#mel.frames(mono, a, b);
       const feeds = { [input]: new Tensor('float32', mel, [1, b - a, features.melBins]) };
       const res = await this.#session.run(feeds);
-      for (const key of ['onset', 'offset', 'frame', 'velocity'] as const) {
-        const t = res[outputs[key]];
-        if (!t || !(t.data instanceof Float32Array)) throw new ModelError(`Piano model returned no float32 '${outputs[key]}' output.`, STAGE);
-        result[key].set(t.data.subarray((core - a) * keys, (e - a) * keys), core * keys);
+      // Copies this chunk's core rows ([frames, width]) of one output into the song-length array.
+      const keepCore = (name: string, into: Float32Array, width: number): void => {
+        const t = res[name];
+        if (!t || !(t.data instanceof Float32Array)) throw new ModelError(`Piano model returned no float32 '${name}' output.`, STAGE);
+        into.set(t.data.subarray((core - a) * width, (e - a) * width), core * width);
         t.dispose();
-      }
-      if (result.pedal && outputs.pedal !== undefined) {
-        const t = res[outputs.pedal];
-        if (!t || !(t.data instanceof Float32Array)) throw new ModelError(`Piano model returned no float32 '${outputs.pedal}' output.`, STAGE);
-        result.pedal.set(t.data.subarray(core - a, e - a), core);
-        t.dispose();
-      }
+      };
+      for (const key of ['onset', 'offset', 'frame', 'velocity'] as const) keepCore(outputs[key], result[key], keys);
+      if (result.pedal && outputs.pedal !== undefined) keepCore(outputs.pedal, result.pedal, 1);
       onProgress?.(e / n);
     }
     return result;
