@@ -28,9 +28,16 @@ export interface PedalSpan {
   offsetSec: number;
 }
 
+/** The four stems every separator returns. */
 export const STEM_NAMES = ['vocals', 'drums', 'bass', 'other'] as const;
-export type StemName = (typeof STEM_NAMES)[number];
-export type Stems = Record<StemName, AudioData>;
+/**
+ * Stems a separator may add: `piano` (GM piano family) split out of `other`, which then holds the
+ * rest. The transcriber reads `piano` when it is there (see separation/stems.ts).
+ */
+export const OPTIONAL_STEM_NAMES = ['piano'] as const;
+export const ALL_STEM_NAMES = [...STEM_NAMES, ...OPTIONAL_STEM_NAMES] as const;
+export type StemName = (typeof ALL_STEM_NAMES)[number];
+export type Stems = Record<(typeof STEM_NAMES)[number], AudioData> & Partial<Record<(typeof OPTIONAL_STEM_NAMES)[number], AudioData>>;
 
 /** Reports the fraction done of a stage, in [0, 1]. */
 export type ProgressFn = (fractionDone: number) => void;
@@ -48,7 +55,7 @@ export interface ModelInfo {
   readonly license: string;
 }
 
-/** Splits a mix into the four stems, each at the input's length and sample rate. */
+/** Splits a mix into the four stems (and optionally a piano stem), each at the input's length and sample rate. */
 export interface Separator {
   readonly info: ModelInfo;
   separate(audio: AudioData, options?: StageOptions): Promise<Stems>;

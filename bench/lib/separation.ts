@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bssEvalSource, bssEvalSources, framewiseMedianSdr, siSdr } from '../../src/eval/separation.js';
+import { foldPianoIntoOther } from '../../src/separation/stems.js';
 import { STEM_NAMES, type AudioData, type StemName, type Stems } from '../../src/types.js';
 import { durationSec, loadAudio, MUSDB_DIR } from './data.js';
 import { mean, num, table } from './markdown.js';
@@ -30,8 +31,12 @@ export interface SeparationSection {
   markdown: string;
 }
 
-/** Scores separated stems against reference stems (same rate and length). */
-export function scoreStems(separator: string, reference: Stems, estimate: Stems): SeparationRow[] {
+/**
+ * Scores separated stems against four reference stems (same rate and length). A `piano` estimate
+ * is added back into `other`, where four-stem references such as MUSDB18 keep the piano.
+ */
+export function scoreStems(separator: string, reference: Stems, separated: Stems): SeparationRow[] {
+  const estimate = foldPianoIntoOther(separated);
   const nbChannels = reference.vocals.channels.length;
   // Per channel, each estimate against all four references. When no estimate is silent one call
   // shares the Gram-matrix factorisation; silent stems (the `none` separator's) score NaN.

@@ -6,7 +6,7 @@
 import type { PostprocessOptions } from '../../src/postprocess/index.js';
 import { postprocessStage } from '../../src/pipeline/stages.js';
 import { transcriptionFromJson } from '../../src/pipeline/serialize.js';
-import { STEM_NAMES, type StemName } from '../../src/types.js';
+import { ALL_STEM_NAMES, type StemName } from '../../src/types.js';
 import { parseConfig, postprocessConfigSchema } from '../shared/config.js';
 import { lazyHandler, startTimer, type Handler, type HandlerDeps } from '../shared/handler.js';
 import { resultKeys, workKeys, type CloudStage } from '../shared/layout.js';
@@ -32,7 +32,7 @@ export function createHandler(deps: HandlerDeps): Handler<PipelineState, Postpro
     const separate = await storage.getJson<SeparateRecord>(bucket, work.record('separate'));
     const transcribe = await storage.getJson<StageRecord>(bucket, work.record('transcribe'));
     const stems: Partial<Record<StemName, string>> = {};
-    for (const stem of STEM_NAMES) {
+    for (const stem of ALL_STEM_NAMES) {
       const from = separate.stemKeys?.[stem];
       if (!from) continue;
       await storage.copy(bucket, from, results.stem(stem));

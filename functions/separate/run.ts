@@ -1,20 +1,18 @@
 /**
  * Separation, shared by the two ways it is deployed: the AWS Batch GPU job (`batch.ts`) and the
- * CPU container Lambda (`index.ts`). Reads the decoded mix, writes four stems and a record that
- * tells the transcriber which audio to read.
+ * CPU container Lambda (`index.ts`). Reads the decoded mix, writes the stems (four, or five with
+ * `piano`) and a record that tells the transcriber which audio to read.
  */
 import { separateStage } from '../../src/pipeline/stages.js';
 import { decodeWavFloat32, encodeWavFloat32 } from '../../src/pipeline/serialize.js';
 import type { SeparatorName } from '../../src/separation/index.js';
-import { STEM_NAMES, type StemName } from '../../src/types.js';
+import { presentStems, transcriptionStem } from '../../src/separation/stems.js';
+import type { StemName } from '../../src/types.js';
 import { parseConfig, separateConfigSchema } from '../shared/config.js';
 import { startTimer, type HandlerDeps } from '../shared/handler.js';
 import { workKeys } from '../shared/layout.js';
 import { Storage } from '../shared/storage.js';
 import type { SeparateRecord, SeparateResult } from '../shared/types.js';
-
-/** Piano and other pitched accompaniment land in the `other` stem of a four-stem separator. */
-export const TRANSCRIBED_STEM: StemName = 'other';
 
 export async function runSeparation(deps: HandlerDeps, workPrefix: string): Promise<SeparateResult> {
   const config = parseConfig(separateConfigSchema, deps.env, 'separate');
@@ -54,16 +52,16 @@ export async function runSeparation(deps: HandlerDeps, workPrefix: string): Prom
     ...(config.ORT_INTRA_OP_THREADS ? { intraOpNumThreads: config.ORT_INTRA_OP_THREADS } : {}),
   });
   const stemKeys: Partial<Record<StemName, string>> = {};
-  for (const stem of STEM_NAMES) {
+  for (const [stem, stemAudio] of presentStems(separated.stems)) {
     stemKeys[stem] = keys.stem(stem);
-    await storage.putBytes(config.OUTPUT_BUCKET, keys.stem(stem), encodeWavFloat32(separated.stems[stem]), 'audio/wav');
+    await storage.putBytes(config.OUTPUT_BUCKET, keys.stem(stem), encodeWavFloat32(stemAudio), 'audio/wav');
   }
   const record: SeparateRecord = {
     stage: 'separate',
     startedAt: timer.startedAt,
     elapsedSec: timer.elapsedSec(),
     model: separated.model,
-    transcribeSourceKey: keys.stem(TRANSCRIBED_STEM),
+    transcribeSourceKey: keys.stem(transcriptionStem(separated.stems)),
     stemKeys,
   };
   await storage.putJson(config.OUTPUT_BUCKET, keys.record('separate'), record);

@@ -213,13 +213,13 @@ export function fitLength(src: Float32Array, length: number): Float32Array {
  * exact length, and mono when the input was mono. Each source's buffers are released before the
  * next one is resampled, so a long song holds one extra stem at a time.
  */
-export function stemsInInputFormat(
-  names: readonly StemName[],
+export function stemsInInputFormat<N extends StemName>(
+  names: readonly N[],
   sources: Float32Array[][],
   modelRateHz: number,
   input: { sampleRateHz: number; channels: number; samples: number },
-): Record<StemName, AudioData> {
-  const stems = {} as Record<StemName, AudioData>;
+): Record<N, AudioData> {
+  const stems = {} as Record<N, AudioData>;
   names.forEach((name, s) => {
     let channels = sources[s];
     if (input.channels === 1) {

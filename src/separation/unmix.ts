@@ -1,11 +1,12 @@
 /**
- * `unmix`: stemscribe's own four-stem separator, an open-unmix-style network trained by
- * training/separation on rendered multitracks (weights: our own, see models/unmix/MODEL_CARD.md).
+ * `unmix`: stemscribe's own separator, an open-unmix-style network trained by training/separation
+ * on rendered multitracks (weights: our own, see models/unmix/MODEL_CARD.md). Its targets come
+ * from the manifest: the four stems, and since 0.2 a fifth, `piano`, split out of `other`.
  *
  * Pipeline: downmix to stereo -> resample to the model's rate -> windows of `segmentSec` with
  * triangular overlap-add (segments.ts, bounded memory for long songs); per window: STFT (as
  * torch.stft: centred, reflect padding, periodic Hann, unnormalised) -> the ONNX network maps the
- * mix magnitude [frames, 2, bins] to four target magnitudes [frames, 4, 2, bins] -> stereo Wiener
+ * mix magnitude [frames, 2, bins] to target magnitudes [frames, targets, 2, bins] -> stereo Wiener
  * filtering (wiener.ts) -> iSTFT (as torch.istft) -> back to the input's rate, length and
  * channel count.
  */
@@ -17,7 +18,7 @@ import { resampleAudio } from '../audio/resample.js';
 import { ModelError, StemscribeError } from '../errors.js';
 import { modelPath } from '../models/paths.js';
 import type { AudioData, ModelInfo, Separator, StageOptions, StemName, Stems } from '../types.js';
-import { STEM_NAMES } from '../types.js';
+import { ALL_STEM_NAMES, STEM_NAMES } from '../types.js';
 import { fftInPlace, fftPlan } from '../dsp/fft.js';
 import { applyInSegments, fitLength, stemsInInputFormat, type SegmentModel } from './segments.js';
 import { wienerFilter, type ComplexSpec } from './wiener.js';
@@ -243,7 +244,8 @@ export function readUnmixManifest(dir: string): UnmixManifest {
     Number.isInteger(m.nFft) && (m.nFft & (m.nFft - 1)) === 0 &&
     Number.isInteger(m.hopSamples) && m.hopSamples > 0 &&
     m.bins === m.nFft / 2 + 1 && m.channels === 2 &&
-    Array.isArray(m.targets) && m.targets.length === 4 && STEM_NAMES.every((s) => m.targets.includes(s)) &&
+    Array.isArray(m.targets) && new Set(m.targets).size === m.targets.length &&
+    m.targets.every((s) => (ALL_STEM_NAMES as readonly string[]).includes(s)) && STEM_NAMES.every((s) => m.targets.includes(s)) &&
     typeof m.file === 'string' && typeof m.input === 'string' && typeof m.output === 'string' &&
     m.segmentSec > 0 && m.overlap >= 0 && m.overlap < 1 && m.wienerIterations >= 0;
   if (!ok) throw new ModelError(`The unmix model manifest ${path} is incomplete or inconsistent.`, STAGE);
@@ -296,14 +298,15 @@ export class UnmixSeparator implements Separator {
     return new UnmixSeparator(session, manifest, opts);
   }
 
-  /** The network alone: mix magnitudes [frames, 2, bins] -> target magnitudes [frames, 4, 2, bins]. */
+  /** The network alone: mix magnitudes [frames, 2, bins] -> target magnitudes [frames, targets, 2, bins]. */
   public async targetMagnitudes(mixMag: Float32Array, frames: number): Promise<Float32Array> {
-    const { bins, input, output } = this.manifest;
+    const { bins, input, output, targets } = this.manifest;
     const results = await this.#session.run({ [input]: new Tensor('float32', mixMag, [frames, 2, bins]) });
     const out = results[output];
     const data = out.data;
-    if (!(data instanceof Float32Array) || data.length !== frames * 4 * 2 * bins) {
-      throw new ModelError(`unmix returned ${data.length} values, expected ${frames * 8 * bins}`, STAGE);
+    const expected = frames * targets.length * 2 * bins;
+    if (!(data instanceof Float32Array) || data.length !== expected) {
+      throw new ModelError(`unmix returned ${data.length} values, expected ${expected}`, STAGE);
     }
     return data;
   }
@@ -311,6 +314,7 @@ export class UnmixSeparator implements Separator {
   /** One window: [left, right] -> [source (manifest order)][channel]. */
   readonly #runWindow: SegmentModel = async ([left, right]) => {
     const { nFft, hopSamples, bins } = this.manifest;
+    const nt = this.manifest.targets.length;
     const n = left.length;
     const mix = stftStereo(left, right, nFft, hopSamples);
     const frames = mix[0].re.length / bins;
@@ -323,11 +327,11 @@ export class UnmixSeparator implements Separator {
       }
     }
     const est = await this.targetMagnitudes(mixMag, frames);
-    // [frames, 4, 2, bins] -> [source][channel] frame-major
-    const mags = Array.from({ length: 4 }, (_, j) =>
+    // [frames, targets, 2, bins] -> [source][channel] frame-major
+    const mags = Array.from({ length: nt }, (_, j) =>
       [0, 1].map((c) => {
         const m = new Float32Array(frames * bins);
-        for (let t = 0; t < frames; t++) m.set(est.subarray(((t * 4 + j) * 2 + c) * bins, ((t * 4 + j) * 2 + c + 1) * bins), t * bins);
+        for (let t = 0; t < frames; t++) m.set(est.subarray(((t * nt + j) * 2 + c) * bins, ((t * nt + j) * 2 + c + 1) * bins), t * bins);
         return m;
       }),
     );
@@ -378,7 +382,8 @@ export class UnmixSeparator implements Separator {
       redistributeResidual(reference, targets.map((k) => stems[k].channels), targets.indexOf('other'));
     }
     onProgress?.(1);
-    return Object.fromEntries(STEM_NAMES.map((k) => [k, stems[k]])) as Stems;
+    const { vocals, drums, bass, other } = stems as Record<(typeof STEM_NAMES)[number], AudioData>;
+    return { vocals, drums, bass, other, ...(stems.piano ? { piano: stems.piano } : {}) };
   }
 
   public async dispose(): Promise<void> {

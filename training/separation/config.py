@@ -11,8 +11,9 @@ DATA_DIR = REPO_ROOT / 'training' / 'data' / 'separation'
 RUNS_DIR = REPO_ROOT / 'training' / 'runs' / 'separation'
 MODELS_DIR = REPO_ROOT / 'models' / 'unmix'
 
-# Output order of the network and of the rendered data files.
-TARGETS = ('vocals', 'drums', 'bass', 'other')
+# Output order of the network and of the rendered data files (index.jsonl `stems`). `piano` is the
+# GM piano family split out of `other` (songs.ts), so the transcriber gets the piano without pads.
+TARGETS = ('vocals', 'drums', 'bass', 'other', 'piano')
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,10 @@ def load_split(split: str, sample_rate_hz: int, data_dir: Path = DATA_DIR) -> li
         if e['sampleRateHz'] != sample_rate_hz:
             raise ValueError(f"{e['name']} is at {e['sampleRateHz']} Hz, the config wants {sample_rate_hz} Hz: "
                              f"render with --train-rate-hz {sample_rate_hz} into another --out folder")
+        stems = tuple(e.get('stems', ('vocals', 'drums', 'bass', 'other')))
+        if stems != TARGETS:
+            raise ValueError(f"{e['name']} stores stems {stems}, the model wants {TARGETS}: re-render the songs "
+                             f"(RENDER_FRESH=1 node_modules/.bin/tsx training/separation/render.ts ...)")
         pcm = np.memmap(data_dir / split / f"{e['name']}.s16", dtype=np.int16, mode='r').reshape(len(TARGETS), 2, e['samples'])
         songs.append(Song(e['name'], e['samples'], e['sampleRateHz'], e['scale'], pcm, e))
     return songs

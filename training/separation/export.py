@@ -34,8 +34,8 @@ def parity_input(sample_rate_hz: int, n: int = PARITY_SAMPLES) -> np.ndarray:
     return np.stack([left, right]).astype(np.float32)
 
 
-def load_model(cfg: SepConfig, checkpoint: str) -> tuple[Unmix, dict]:
-    ck = torch.load(RUNS_DIR / cfg.name / f'{checkpoint}.pt', map_location='cpu', weights_only=False)
+def load_model(cfg: SepConfig, checkpoint: str, run: str | None = None) -> tuple[Unmix, dict]:
+    ck = torch.load(RUNS_DIR / (run or cfg.name) / f'{checkpoint}.pt', map_location='cpu', weights_only=False)
     model = Unmix(cfg)
     model.load_state_dict(ck['model'])
     model.eval()
@@ -46,13 +46,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--config', default='small', choices=list(CONFIGS))
     ap.add_argument('--checkpoint', default='best', choices=['best', 'last'])
+    ap.add_argument('--run', default=None, help='run folder under training/runs/separation (default: the config name)')
     ap.add_argument('--segment-sec', type=float, default=30.0, help='inference window written to the manifest')
     ap.add_argument('--wiener-iterations', type=int, default=1)
     ap.add_argument('--overlap', type=float, default=0.1, help='fraction of a window shared with the next')
     args = ap.parse_args()
     cfg = CONFIGS[args.config]
     torch.set_num_threads(1)
-    model, ck = load_model(cfg, args.checkpoint)
+    model, ck = load_model(cfg, args.checkpoint, args.run)
     wrapped = ExportWrapper(model).eval()
 
     MODELS_DIR.mkdir(parents=True, exist_ok=True)
@@ -76,7 +77,7 @@ def main() -> None:
     data = onnx_path.read_bytes()
     manifest = {
         'name': 'unmix',
-        'version': f"0.1.0-{cfg.name}-step{ck['step']}",
+        'version': f"0.2.0-{cfg.name}-step{ck['step']}",
         'license': 'stemscribe project weights (see models/unmix/MODEL_CARD.md)',
         'file': 'unmix.onnx',
         'sha256': hashlib.sha256(data).hexdigest(),
@@ -104,7 +105,7 @@ def main() -> None:
     flat = ref.reshape(-1)
     PARITY_PATH.write_text(json.dumps({
         'about': 'training/separation/export.py: PyTorch target magnitudes for parity_input(); every '
-                 f'{PARITY_STRIDE}th value of the [frames, 4, 2, bins] output, flattened',
+                 f'{PARITY_STRIDE}th value of the [frames, {len(TARGETS)}, 2, bins] output, flattened',
         'modelSha256': manifest['sha256'],
         'sampleRateHz': cfg.sample_rate_hz,
         'samples': PARITY_SAMPLES,

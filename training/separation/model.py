@@ -1,5 +1,5 @@
 """Open-unmix (Stöter et al., JOSS 2019; github.com/sigsep/open-unmix-pytorch, MIT) as one joint
-network with four outputs: magnitude spectrogram -> dense encoder -> 3-layer BiLSTM (with skip)
+network with one output per target (vocals, drums, bass, other, piano): magnitude spectrogram -> dense encoder -> 3-layer BiLSTM (with skip)
 -> dense decoder -> a non-negative mask per target and channel, times the mix magnitude.
 
 The STFT stays outside the exported graph (src/separation/unmix.ts computes it, as `stft` here).
@@ -30,7 +30,7 @@ class Unmix(nn.Module):
         self.cfg = cfg
         self.channels = channels
         nb, mb, h = cfg.n_bins, cfg.max_bin, cfg.hidden
-        nt = len(TARGETS)
+        nt = self.n_targets = len(TARGETS)
         self.input_mean = nn.Parameter(torch.zeros(mb))
         self.input_scale = nn.Parameter(torch.ones(mb))
         self.fc1 = nn.Linear(channels * mb, h, bias=False)
@@ -45,7 +45,7 @@ class Unmix(nn.Module):
 
     def forward(self, mix_mag: torch.Tensor) -> torch.Tensor:
         frames, batch, ch, nb = mix_mag.shape
-        nt = len(TARGETS)
+        nt = self.n_targets
         x = mix_mag[..., : self.cfg.max_bin]
         x = (x + self.input_mean) * self.input_scale
         x = self.fc1(x.reshape(frames * batch, ch * self.cfg.max_bin))

@@ -1,8 +1,8 @@
 /**
  * Renders the separator's training/validation/test songs (songs.ts) with GM SoundFonts through
  * src/synth/render.ts, one stem at a time, into `<out>/<split>/<name>.s16` (int16, shape
- * [4 stems (vocals, drums, bass, other), 2 channels, samples], one scale per song) plus
- * `<out>/<split>/index.jsonl`. The mix is the sum of the stems (the renderer is linear).
+ * [5 stems (vocals, drums, bass, other, piano), 2 channels, samples], one scale per song) plus
+ * `<out>/<split>/index.jsonl` (whose `stems` field names the stored order). The mix is the sum of the stems (the renderer is linear).
  *
  * Splits: `train` and `valid` use FluidR3 GM and TimGM6mb (a font drawn per stem); `test` uses
  * songs from a separate seed range rendered only with MuseScore General (held out of training).
@@ -24,7 +24,7 @@ import { soundfontPath } from '../../src/synth/soundfonts.js';
 import { makeSong, type PianoExcerpt } from './songs.js';
 
 const { Midi } = tonejsMidi;
-const STEMS = ['vocals', 'drums', 'bass', 'other'] as const;
+const STEMS = ['vocals', 'drums', 'bass', 'other', 'piano'] as const;
 
 interface Args {
   out: string;
@@ -147,7 +147,7 @@ async function renderSplit(split: string, count: number, seed0: number, fonts: A
     }
     let peak = 1e-9;
     for (const s of stemAudio) for (const c of s) for (let i = 0; i < n; i++) peak = Math.max(peak, Math.abs(c[i]));
-    const pcm = new Int16Array(4 * 2 * n);
+    const pcm = new Int16Array(STEMS.length * 2 * n);
     const g = 32767 / peak;
     stemAudio.forEach((s, si) => s.forEach((c, ci) => {
       const off = (si * 2 + ci) * n;
@@ -159,6 +159,7 @@ async function renderSplit(split: string, count: number, seed0: number, fonts: A
       seed,
       samples: n,
       sampleRateHz: rateHz,
+      stems: STEMS,
       scale: peak / 32767,
       bpm: song.bpm,
       programs: song.programs,

@@ -1,6 +1,9 @@
 /**
  * Procedural multitrack songs for training the `unmix` separator: one MIDI file per stem
- * (vocals, drums, bass, other), so each stem renders on its own and the stems sum to the mix.
+ * (vocals, drums, bass, other, piano), so each stem renders on its own and the stems sum to the
+ * mix. `piano` holds every part on a GM piano program (0-7) and the ASAP excerpts; `other` the
+ * rest, so a separator can hand the transcriber the piano without the pads and guitars around it
+ * (a four-stem model folds `piano` back into `other`).
  *
  * A song: a key, a tempo, a 4-chord progression looped; drums (GM channel 10, one of several
  * grooves and kits), a bass line (GM 32..39) on the chord roots, 1-3 "other" parts (piano comping,
@@ -53,6 +56,8 @@ const COMP_PROGRAMS = [0, 1, 2, 4, 5, 16, 17, 18, 19, 24, 25, 26, 27, 28, 29, 30
 const PAD_PROGRAMS = [48, 49, 50, 51, 88, 89, 90, 91, 92, 94, 61, 19] as const;
 const LEAD_PROGRAMS = [8, 9, 10, 11, 12, 13, 22, 56, 57, 60, 64, 65, 66, 68, 71, 73, 80, 81, 40, 41, 46, 105, 106] as const;
 const DRUM_KITS = [0, 8, 16, 24, 25, 32, 40] as const;
+/** GM's piano family (acoustic and electric pianos, harpsichord, clavinet) goes to the `piano` stem. */
+export const isPianoProgram = (program: number): boolean => program >= 0 && program <= 7;
 
 export interface ChordSpan {
   startSec: number;
@@ -73,9 +78,9 @@ export interface SongSpec {
   tonicPc: number;
   minor: boolean;
   /** GM programs per stem, for the data index. */
-  programs: { vocals: number; bass: number; other: number[]; drumKit: number };
-  midi: { vocals: Uint8Array; drums: Uint8Array; bass: Uint8Array; other: Uint8Array };
-  /** Whether `other` contains an ASAP piano performance excerpt. */
+  programs: { vocals: number; bass: number; other: number[]; piano: number[]; drumKit: number };
+  midi: { vocals: Uint8Array; drums: Uint8Array; bass: Uint8Array; other: Uint8Array; piano: Uint8Array };
+  /** Whether `piano` contains an ASAP piano performance excerpt. */
   asapPiano: boolean;
   /** Stems left empty on purpose (songs without vocals, or without drums, exist too). */
   silent: string[];
@@ -299,22 +304,27 @@ export function makeSong(opts: SongOptions): SongSpec {
   const bassProgram = pick(r, BASS_PROGRAMS);
   const vocalProgram = pick(r, VOCAL_PROGRAMS);
 
+  // The random draws are the same as when all of these went to one `other` file: a song keeps
+  // its parts, only their stem changes.
   const other = newMidi(bpm);
+  const piano = newMidi(bpm);
   const otherPrograms: number[] = [];
+  const pianoPrograms: number[] = [];
   let asapPiano = false;
   const excerpt = opts.pianoExcerpt && r() < 0.4 ? opts.pianoExcerpt(r, durationSec) : undefined;
   if (excerpt) {
     const program = pick(r, [0, 0, 0, 1, 2]);
-    pianoFromExcerpt(other, excerpt, 0, program);
-    otherPrograms.push(program);
+    pianoFromExcerpt(piano, excerpt, 0, program);
+    pianoPrograms.push(program);
     asapPiano = true;
   }
   const parts = intBetween(r, excerpt ? 0 : 1, excerpt ? 1 : 3);
   for (let i = 0; i < parts; i++) {
     const role = pick(r, ['comp', 'comp', 'pad', 'lead'] as const);
     const program = pick(r, role === 'comp' ? COMP_PROGRAMS : role === 'pad' ? PAD_PROGRAMS : LEAD_PROGRAMS);
-    otherPart(r, other, bpm, chords, i + 1, role, program);
-    otherPrograms.push(program);
+    const toPiano = isPianoProgram(program);
+    otherPart(r, toPiano ? piano : other, bpm, chords, i + 1, role, program);
+    (toPiano ? pianoPrograms : otherPrograms).push(program);
   }
 
   const silent: string[] = [];
@@ -329,12 +339,13 @@ export function makeSong(opts: SongOptions): SongSpec {
     bpm,
     tonicPc,
     minor,
-    programs: { vocals: vocalProgram, bass: bassProgram, other: otherPrograms, drumKit: kit },
+    programs: { vocals: vocalProgram, bass: bassProgram, other: otherPrograms, piano: pianoPrograms, drumKit: kit },
     midi: {
       vocals: noVocals ? empty : vocals(r, bpm, chords, durationSec, tonicPc, minor, vocalProgram),
       drums: noDrums ? empty : drums(r, bpm, durationSec, kit),
       bass: bass(r, bpm, chords, bassProgram),
       other: other.toArray(),
+      piano: piano.toArray(),
     },
     asapPiano,
     silent,

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import CONFIGS, DATA_DIR, RUNS_DIR, SepConfig
+from .config import CONFIGS, DATA_DIR, RUNS_DIR, TARGETS, SepConfig
 from .data import Augmented, fixed_segments, load_split
 from .model import Unmix, stft
 
@@ -54,7 +54,28 @@ def validate(model: Unmix, val: torch.Tensor, cfg: SepConfig) -> dict[str, float
         sdrs.append(torch.where(num > 1e-3 * num.mean(), sdr, torch.nan))
     model.train()
     sdr = torch.cat(sdrs).nanmedian(0).values
-    return {'loss': float(np.mean(losses)), **{f'sdr_{t}': round(float(v), 2) for t, v in zip(('vocals', 'drums', 'bass', 'other'), sdr)}}
+    return {'loss': float(np.mean(losses)), **{f'sdr_{t}': round(float(v), 2) for t, v in zip(TARGETS, sdr)}}
+
+
+def widen_targets(state: dict[str, torch.Tensor], old_targets: tuple[str, ...]) -> dict[str, torch.Tensor]:
+    """Maps a checkpoint trained on `old_targets` (e.g. the four-stem model) onto TARGETS: shared
+    layers as they are; a new target starts as half of the old `other` and `other` keeps the other
+    half (their masks sum to the old one), so training starts from what the old model could do."""
+    src = [old_targets.index(t) if t in old_targets else old_targets.index('other') for t in TARGETS]
+    split = {TARGETS.index('other')} | {i for i, t in enumerate(TARGETS) if t not in old_targets}
+    out = dict(state)
+    nt_old = len(old_targets)
+    for key in ('fc3.weight', 'bn3.weight', 'bn3.bias', 'bn3.running_mean', 'bn3.running_var'):
+        w = state[key]
+        w = w.reshape(nt_old, -1, *w.shape[1:])[src]
+        out[key] = w.reshape(-1, *w.shape[2:])
+    for key in ('output_scale', 'output_mean'):
+        # relu(x * s + m) is positively homogeneous in (s, m): halving both halves the mask.
+        w = state[key][src].clone()
+        for i in split:
+            w[i] *= 0.5
+        out[key] = w
+    return out
 
 
 def main() -> None:
@@ -65,12 +86,15 @@ def main() -> None:
     ap.add_argument('--device', default='cpu')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--data', default=str(DATA_DIR), help='rendered songs (train/ and valid/ inside)')
+    ap.add_argument('--run', default=None, help='run folder under training/runs/separation (default: the config name)')
+    ap.add_argument('--init-from', type=Path, default=None,
+                    help='start a new run from these weights; a model with fewer targets is widened (widen_targets)')
     args = ap.parse_args()
     cfg = CONFIGS[args.config]
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
-    run = RUNS_DIR / cfg.name
+    run = RUNS_DIR / (args.run or cfg.name)
     run.mkdir(parents=True, exist_ok=True)
 
     seg = int(cfg.segment_sec * cfg.sample_rate_hz)
@@ -94,13 +118,18 @@ def main() -> None:
         rng.bit_generator.state = ck['rng']
         torch.set_rng_state(ck['torch_rng'])
         print(f'resumed at step {step} (best valid loss {best:.4g})', flush=True)
+    elif args.init_from:
+        ck = torch.load(args.init_from, map_location=device, weights_only=False)
+        old = tuple(ck.get('targets', ('vocals', 'drums', 'bass', 'other')))
+        model.load_state_dict(widen_targets(ck['model'], old) if old != TARGETS else ck['model'])
+        print(f'initialised from {args.init_from} (targets {old} -> {TARGETS})', flush=True)
     else:
         input_statistics(model, train, cfg, rng)
 
     def save(path):
         torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'sched': sched.state_dict(), 'step': step,
                     'best': best, 'rng': rng.bit_generator.state, 'torch_rng': torch.get_rng_state(),
-                    'config': cfg.to_dict()}, path)
+                    'config': cfg.to_dict(), 'targets': TARGETS}, path)
 
     t0 = time.time()
     log = open(run / 'log.jsonl', 'a')

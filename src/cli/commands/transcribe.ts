@@ -9,7 +9,7 @@ import { runPipeline, type PipelineResult } from '../../pipeline/run.js';
 import { renderPianoRollSvg } from '../../picture/pianoroll.js';
 import { SEPARATOR_NAMES, type SeparatorName } from '../../separation/index.js';
 import { TRANSCRIBER_NAMES, type TranscriberName } from '../../transcription/index.js';
-import { STEM_NAMES } from '../../types.js';
+import { presentStems } from '../../separation/stems.js';
 import { createProgressReporter } from '../progress.js';
 import { siblingPath, writeFileAtomic } from '../output.js';
 import { addPostprocessOptions, postprocessOptionsFromCli } from '../postprocessFlags.js';
@@ -124,9 +124,9 @@ async function transcribeFile(audioPath: string, flags: TranscribeFlags): Promis
     written.push(flags.json);
   }
   if (flags.stems && result.stems) {
-    for (const name of STEM_NAMES) {
+    for (const [name, audio] of presentStems(result.stems)) {
       const stemPath = join(flags.stems, `${name}.wav`);
-      await writeFileAtomic(stemPath, encodeWav(result.stems[name], { format: 'pcm16' }));
+      await writeFileAtomic(stemPath, encodeWav(audio, { format: 'pcm16' }));
       written.push(stemPath);
     }
   }
