@@ -104,7 +104,7 @@ function fit(audio: AudioData, n: number, gain: number): Float32Array[] {
   });
 }
 
-interface Mix {
+export interface Mix {
   name: string;
   /** RMS level of each rendered part relative to the piano, dB. */
   levelsDb: Record<'bass' | 'drums' | 'pad', number>;
@@ -118,7 +118,8 @@ export interface E2eOptions {
   seconds?: number;
 }
 
-async function buildMixes(quick: boolean, log: (s: string) => void, opts: E2eOptions): Promise<{ mixes: Mix[]; reason?: string }> {
+/** The e2e mixes: MAPS piano notes rendered with the first SoundFont present, plus bass, drums and pad at PART_LEVELS_DB. */
+export async function buildMixes(quick: boolean, log: (s: string) => void, opts: E2eOptions): Promise<{ mixes: Mix[]; reason?: string }> {
   const render = await tryImport(() => import('../../src/synth/render.js'), 'src/synth/render.ts');
   const fonts = await tryImport(() => import('../../src/synth/soundfonts.js'), 'src/synth/soundfonts.ts');
   if (!render.ok) return { mixes: [], reason: render.reason };

@@ -11,23 +11,23 @@
  *   4. with --speed: x real time and peak RSS for a 10-minute song, in a child process.
  *
  *   node_modules/.bin/tsx training/separation/evaluate.ts [--songs 8] [--separators unmix,htdemucs,oracle-irm]
- *       [--no-htdemucs] [--no-piano] [--speed | --speed-only]
+ *       [--no-htdemucs] [--no-piano | --piano-only] [--speed | --speed-only]
+ *
+ * The `unmix` model is read from models/unmix, or $STEMSCRIBE_MODELS_DIR/unmix (a checkpoint
+ * exported with `export.py --out DIR`, to compare before shipping).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bassLine, drumPattern, padChords } from '../../bench/lib/e2e.js';
-import { cropNotes, listMaps, loadAudio, MUSDB_DIR } from '../../bench/lib/data.js';
+import { buildMixes } from '../../bench/lib/e2e.js';
+import { loadAudio, MUSDB_DIR } from '../../bench/lib/data.js';
 import { scoreStems } from '../../bench/lib/separation.js';
 import { scoreTranscription } from '../../bench/lib/transcription.js';
-import { readNotesFile } from '../../src/eval/io.js';
 import { framewiseMedianSdr } from '../../src/eval/separation.js';
 import { createSeparator, type SeparatorName } from '../../src/separation/index.js';
 import { istftStereo, stftStereo } from '../../src/separation/unmix.js';
-import { renderMidi, renderNotes, notesToMidi } from '../../src/synth/render.js';
-import { firstPresentSoundfont } from '../../src/synth/soundfonts.js';
 import { createTranscriber } from '../../src/transcription/index.js';
 import { foldPianoIntoOther, presentStems, transcriptionStem } from '../../src/separation/stems.js';
 import type { AudioData, Separator, StemName, Stems } from '../../src/types.js';
@@ -186,14 +186,11 @@ async function musdb(separators: Array<SeparatorName | 'oracle-irm'>): Promise<s
   return table(['separator', 'stem', 'median SDR (1 s)', 'SDR', 'SIR', 'SAR'], rows);
 }
 
-/** The bench's e2e mixes (bench/lib/e2e.ts buildMixes), rebuilt from its exported parts. */
+/** Piano F1 on the bench's e2e mixes (bench/lib/e2e.ts buildMixes: parts at measured levels relative to the piano). */
 async function pianoF1(separators: SeparatorName[]): Promise<string> {
-  const font = firstPresentSoundfont();
-  const pieces = listMaps();
-  if (!font || pieces.length === 0) return '_Skipped: no SoundFont or MAPS notes._';
-  const sr = 44100;
   const excerptSec = 30;
-  const chosen = [pieces[1], pieces[4], pieces[8], pieces[12]].filter(Boolean);
+  const { mixes, reason } = await buildMixes(false, log, { mixes: 4, seconds: excerptSec });
+  if (mixes.length === 0) return `_Skipped: ${reason}._`;
   const tr = await createTranscriber('basic-pitch');
   const results: Record<string, Array<{ onset: number; onOff: number; sdr?: number }>> = {};
   const add = (k: string, v: { onset: number; onOff: number; sdr?: number }): void => {
@@ -201,42 +198,29 @@ async function pianoF1(separators: SeparatorName[]): Promise<string> {
   };
   const seps = await Promise.all(separators.map(async (n) => [n, await createSeparator(n)] as const));
   try {
-    for (const piece of chosen) {
-      const notes = cropNotes(await readNotesFile(piece.notesPath), 10, excerptSec);
-      const o = { soundfontPath: font.path, sampleRateHz: sr, channels: 2 as const, tailSec: 0 };
-      const piano = await renderNotes(notes, { ...o, program: 0 });
-      const bass = await renderNotes(bassLine(notes, excerptSec), { ...o, program: 33 });
-      const pad = await renderNotes(padChords(notes, excerptSec), { ...o, program: 48 });
-      const drums = await renderMidi(notesToMidi(drumPattern(excerptSec), { channel: 9 }), o);
-      const n = excerptSec * sr;
-      const fit = (a: AudioData, g: number): Float32Array[] => [0, 1].map((c) => Float32Array.from({ length: n }, (_, i) => (i < a.channels[c].length ? g * a.channels[c][i] : 0)));
-      const parts = [fit(piano, 1), fit(bass, 0.9), fit(drums, 0.8), fit(pad, 0.6)];
-      const mixCh = [0, 1].map((c) => Float32Array.from({ length: n }, (_, i) => parts.reduce((a, p) => a + p[c][i], 0)));
-      const peak = Math.max(...mixCh.map((ch) => ch.reduce((a, v) => Math.max(a, Math.abs(v)), 0)));
-      const g = peak > 0.9 ? 0.9 / peak : 1;
-      const cleanPiano: AudioData = { sampleRateHz: sr, channels: parts[0].map((ch) => ch.map((v) => v * g)) };
-      const mix: AudioData = { sampleRateHz: sr, channels: mixCh.map((ch) => ch.map((v) => v * g)) };
+    for (const m of mixes) {
       const score = async (a: AudioData): Promise<{ onset: number; onOff: number }> => {
-        const s = scoreTranscription(notes, (await tr.transcribe(a)).notes);
+        const s = scoreTranscription(m.pianoNotes, (await tr.transcribe(a)).notes);
         return { onset: s.onset.f1, onOff: s.onsetOffset.f1 };
       };
-      add('clean piano', await score(cleanPiano));
-      add('mix, no separation', await score(mix));
+      add('clean piano', await score(m.piano));
+      add('mix, no separation', await score(m.mix));
       for (const [name, sep] of seps) {
-        const st = await sep.separate(mix);
+        const st = await sep.separate(m.mix);
         const stem = transcriptionStem(st);
         const audio = st[stem] ?? st.other;
-        const sdr = framewiseMedianSdr(cleanPiano.channels, audio.channels, sr).medianSdr;
+        const sdr = framewiseMedianSdr(m.piano.channels, audio.channels, m.piano.sampleRateHz).medianSdr;
         add(`mix -> ${name} ${stem}`, { ...(await score(audio)), sdr });
       }
-      log(`  piano F1 ${piece.name}: ${Object.entries(results).map(([k, v]) => `${k} ${num(100 * (v.at(-1)?.onset ?? NaN), 1)}`).join(', ')}`);
+      log(`  piano F1 ${m.name}: ${Object.entries(results).map(([k, v]) => `${k} ${num(100 * (v.at(-1)?.onset ?? NaN), 1)}`).join(', ')}`);
     }
   } finally {
     await tr.dispose?.();
     for (const [, s] of seps) await s.dispose?.();
   }
+  const levels = (k: 'bass' | 'drums' | 'pad'): string => num(mean(mixes.map((m) => m.levelsDb[k])), 1);
   return (
-    `${chosen.length} mixes x ${excerptSec} s (font ${font.id}), basic-pitch, mean over mixes (%):\n\n` +
+    `${mixes.length} mixes x ${excerptSec} s (bench/lib/e2e.ts; bass ${levels('bass')} dB, drums ${levels('drums')} dB, pad ${levels('pad')} dB relative to the piano), basic-pitch, mean over mixes (%):\n\n` +
     table(['path', 'onset F1', 'onset+offset F1', 'separated stem vs piano median SDR (dB)'], Object.entries(results).map(([k, v]) => [k, num(100 * mean(v.map((x) => x.onset)), 1), num(100 * mean(v.map((x) => x.onOff)), 1), v[0].sdr === undefined ? '-' : num(mean(v.map((x) => x.sdr ?? NaN)))]))
   );
 }
@@ -274,7 +258,9 @@ async function main(): Promise<void> {
   const listed = args.includes('--separators') ? args[args.indexOf('--separators') + 1].split(',') : ['unmix', 'htdemucs', 'oracle-irm'];
   const separators = listed.filter((s): s is SeparatorName => s !== 'oracle-irm' && !(flag('--no-htdemucs') && s === 'htdemucs')) as SeparatorName[];
   const withOracle = listed.includes('oracle-irm');
-  if (!flag('--speed-only')) {
+  if (flag('--piano-only')) {
+    out.push(`## Piano F1 on the benchmark's rendered mixes\n\n${await pianoF1(separators)}\n`);
+  } else if (!flag('--speed-only')) {
     const songs = loadTestSongs(opt('--songs', 8));
     log(`held-out: ${songs.length} songs`);
     out.push(`## Held-out rendered songs (${songs.length} x 30 s, MuseScore General; median over songs of the museval median SDR, dB)\n\n${await heldOut([...separators, ...(withOracle ? ['oracle-irm' as const] : [])], songs)}\n`);

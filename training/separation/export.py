@@ -10,6 +10,7 @@ import argparse
 import hashlib
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
@@ -46,6 +47,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--config', default='small', choices=list(CONFIGS))
     ap.add_argument('--checkpoint', default='best', choices=['best', 'last'])
+    ap.add_argument('--out', default=None,
+                    help='write unmix.onnx and manifest.json here instead of models/unmix, and no TS fixture '
+                         '(to evaluate a checkpoint with STEMSCRIBE_MODELS_DIR before shipping it)')
     ap.add_argument('--run', default=None, help='run folder under training/runs/separation (default: the config name)')
     ap.add_argument('--segment-sec', type=float, default=30.0, help='inference window written to the manifest')
     ap.add_argument('--wiener-iterations', type=int, default=1)
@@ -56,8 +60,9 @@ def main() -> None:
     model, ck = load_model(cfg, args.checkpoint, args.run)
     wrapped = ExportWrapper(model).eval()
 
-    MODELS_DIR.mkdir(parents=True, exist_ok=True)
-    onnx_path = MODELS_DIR / 'unmix.onnx'
+    out_dir = Path(args.out) if args.out else MODELS_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_path = out_dir / 'unmix.onnx'
     dummy = torch.rand(40, 2, cfg.n_bins)
     torch.onnx.export(wrapped, (dummy,), str(onnx_path), input_names=[INPUT], output_names=[OUTPUT],
                       dynamic_axes={INPUT: {0: 'frames'}, OUTPUT: {0: 'frames'}}, opset_version=17, dynamo=False)
@@ -100,7 +105,10 @@ def main() -> None:
         'onnx': {'opset': 17},
         'parityCheck': {'maxAbsDiffOrtVsTorch': max_diff, 'test': 'test/separation/unmix.test.ts'},
     }
-    (MODELS_DIR / 'manifest.json').write_text(json.dumps(manifest, indent=2) + '\n')
+    (out_dir / 'manifest.json').write_text(json.dumps(manifest, indent=2) + '\n')
+    if args.out:
+        print(f'wrote {onnx_path} ({len(data)} bytes) and its manifest')
+        return
 
     flat = ref.reshape(-1)
     PARITY_PATH.write_text(json.dumps({
