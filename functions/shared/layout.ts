@@ -6,7 +6,7 @@
  * Input bucket:   uploads/<name>.<ext>                 (never written by the pipeline)
  * Output bucket:  results/<name>.mid                   the MIDI file
  *                 results/<name>.json                  manifest (status, timings, models)
- *                 results/<name>.stems/<stem>.wav      the four stems (when separated)
+ *                 results/<name>.stems/<stem>.wav      the stems (when separated; four, or five with piano)
  *                 results/<name>.error.json            error record (on failure only)
  *                 work/<execution name>/...            intermediates, expired by a lifecycle rule
  */

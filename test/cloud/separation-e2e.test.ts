@@ -2,11 +2,13 @@
  * The CPU-Lambda separation variant (`-c separation=lambda`) with the real htdemucs model on a
  * 2 s clip: stems are written, published next to the MIDI and listed in the manifest. The slowest
  * cloud test (htdemucs works in ~7.8 s segments, so even 2 s costs one full segment): 40 s on
- * the shared 2-core machine, so it runs only when asked: STEMSCRIBE_E2E_HTDEMUCS=1.
+ * the shared 2-core machine, so it runs only when asked: STEMSCRIBE_E2E_HTDEMUCS=1. The same path
+ * with `unmix` (five stems, the transcriber reads `piano`) is fast and always runs.
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Manifest } from '../../functions/shared/types.js';
+import { executionNameFor, workKeys, workPrefixFor } from '../../functions/shared/layout.js';
+import type { Manifest, SeparateRecord } from '../../functions/shared/types.js';
 import { decodeWavFloat32 } from '../../src/pipeline/serialize.js';
 import { STEM_NAMES } from '../../src/types.js';
 import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
@@ -48,6 +50,38 @@ describe.skipIf(!RUN)('Local cloud: htdemucs separation in the CPU Lambda (STEMS
       expect(audio.channels).toHaveLength(2);
       expect(audio.channels[0].length).toBe(2 * 44100);
     }
+    s3.destroy();
+  });
+});
+
+describe('Local cloud: unmix separation in the CPU Lambda (five stems)', () => {
+  let unmixCloud: LocalCloud;
+  beforeAll(async () => {
+    unmixCloud = await startLocalCloud({
+      synth: { config: { separation: 'lambda', separator: 'unmix' } },
+      functionEnv: { ORT_INTRA_OP_THREADS: '1' },
+    });
+  });
+  afterAll(async () => {
+    await unmixCloud?.stop();
+  });
+
+  it('publishes the piano stem with the other four and transcribes the piano stem', async () => {
+    const s3 = unmixCloud.client();
+    const put = await s3.send(new PutObjectCommand({ Bucket: unmixCloud.inputBucket, Key: 'uploads/duet.wav', Body: shortSongWav(2) }));
+    const etag = (put.ETag ?? '').replace(/"/g, '');
+    const execution = await unmixCloud.executionFor(unmixCloud.inputBucket, 'uploads/duet.wav', etag);
+    expect(execution?.status, execution?.cause).toBe('SUCCEEDED');
+    const get = async (key: string): Promise<Uint8Array> =>
+      (await s3.send(new GetObjectCommand({ Bucket: unmixCloud.outputBucket, Key: key }))).Body!.transformToByteArray();
+    const manifest = JSON.parse(new TextDecoder().decode(await get('results/duet.json'))) as Manifest;
+    expect(manifest.models.separator?.name).toBe('unmix');
+    expect(Object.keys(manifest.outputs.stems).sort()).toEqual([...STEM_NAMES, 'piano'].sort());
+    const piano = decodeWavFloat32(await get('results/duet.stems/piano.wav'));
+    expect(piano.channels[0].length).toBe(2 * 44100);
+    const work = workPrefixFor(executionNameFor(unmixCloud.inputBucket, 'uploads/duet.wav', etag));
+    const record = JSON.parse(new TextDecoder().decode(await get(workKeys(work).record('separate')))) as SeparateRecord;
+    expect(record.transcribeSourceKey).toBe(workKeys(work).stem('piano'));
     s3.destroy();
   });
 });
