@@ -1,19 +1,21 @@
 /**
  * End to end on mixes the project builds: piano (the MAPS evaluation pieces' own note lists,
- * rendered with a SoundFont: pieces reserved for evaluation, never training) plus rendered bass,
+ * rendered with a SoundFont, or the MAPS Disklavier recording of those notes itself: pieces
+ * reserved for evaluation, never training) plus rendered bass,
  * drums and a sustained string/voice-like pad derived from the piano's harmony (so the pad shares
  * the piano's register and key, like the leaked strings and vocals that hurt the 2020 system).
  * The piano notes are the ground truth:
  *   clean piano -> transcribe                       (upper bound)
  *   mix -> transcribe                               (no separation)
- *   mix -> separate -> `piano` stem (or `other` from a four-stem separator) -> transcribe   (the product's path)
+ *   mix -> separate -> `other` (+ `piano` from a five-stem separator) -> transcribe   (the product's path)
  * The table also gives the SDR of that stem against the true piano (median, 1 s).
  */
 import { readNotesFile } from '../../src/eval/io.js';
 import { framewiseMedianSdr } from '../../src/eval/separation.js';
-import { transcriptionStem } from '../../src/separation/stems.js';
-import type { AudioData, Note, Separator, StemName, Transcriber } from '../../src/types.js';
-import { cropNotes, durationSec, listMaps, MAPS_DIR } from './data.js';
+import { transcriptionSource } from '../../src/separation/stems.js';
+import type { AudioData, Note, Separator, Transcriber } from '../../src/types.js';
+import { resampleAudio } from '../../src/audio/resample.js';
+import { cropAudio, cropNotes, durationSec, listMaps, loadAudio, MAPS_DIR } from './data.js';
 import { mean, num, pct, table } from './markdown.js';
 import { timed, tryImport } from './modules.js';
 import { scoreTranscription } from './transcription.js';
@@ -44,7 +46,7 @@ export interface E2eRow {
 
 export interface E2eSection {
   rows: E2eRow[];
-  mixes?: Array<{ name: string; pianoNotes: number; levelsDb: Mix['levelsDb'] }>;
+  mixes?: Array<{ name: string; pianoAudio: PianoAudio; pianoNotes: number; levelsDb: Mix['levelsDb'] }>;
   skipped: string[];
   markdown: string;
 }
@@ -106,6 +108,8 @@ function fit(audio: AudioData, n: number, gain: number): Float32Array[] {
 
 export interface Mix {
   name: string;
+  /** The piano part: rendered from the MAPS notes with a SoundFont, or the real MAPS recording of them. */
+  pianoAudio: PianoAudio;
   /** RMS level of each rendered part relative to the piano, dB. */
   levelsDb: Record<'bass' | 'drums' | 'pad', number>;
   pianoNotes: Note[];
@@ -113,9 +117,17 @@ export interface Mix {
   mix: AudioData;
 }
 
+export type PianoAudio = 'rendered' | 'recorded';
+
 export interface E2eOptions {
   mixes?: number;
   seconds?: number;
+  /**
+   * Which piano parts to mix (default: both in a full run, rendered in a quick one). `recorded`
+   * takes the MAPS Disklavier recording itself: a real piano, whose timbre no model trained here
+   * has heard, where a rendered piano may share samples with the training fonts.
+   */
+  pianoAudio?: readonly PianoAudio[];
 }
 
 /** The e2e mixes: MAPS piano notes rendered with the first SoundFont present, plus bass, drums and pad at PART_LEVELS_DB. */
@@ -135,10 +147,14 @@ export async function buildMixes(quick: boolean, log: (s: string) => void, opts:
   const startSec = 10;
   const mixes: Mix[] = [];
   const { renderNotes, renderMidi, notesToMidi } = render.module;
-  for (const piece of chosen) {
+  const kinds = opts.pianoAudio ?? (quick ? ['rendered'] : ['rendered', 'recorded']);
+  for (const pianoAudio of kinds) for (const piece of chosen) {
     const pianoNotes = cropNotes(await readNotesFile(piece.notesPath), startSec, excerptSec);
     const opts = { soundfontPath: font.path, sampleRateHz: SAMPLE_RATE_HZ, channels: 2 as const, tailSec: 0 };
-    const piano = await renderNotes(pianoNotes, { ...opts, program: 0 });
+    const piano =
+      pianoAudio === 'rendered'
+        ? await renderNotes(pianoNotes, { ...opts, program: 0 })
+        : resampleAudio(cropAudio(await loadAudio(piece.audioPath), startSec, excerptSec), SAMPLE_RATE_HZ);
     const bass = await renderNotes(bassLine(pianoNotes, excerptSec), { ...opts, program: 33 });
     const pad = await renderNotes(padChords(pianoNotes, excerptSec), { ...opts, program: 48 });
     const drums = await renderMidi(notesToMidi(drumPattern(excerptSec), { channel: 9 }), opts);
@@ -176,13 +192,14 @@ export async function buildMixes(quick: boolean, log: (s: string) => void, opts:
     const rms = (chs: Float32Array[]): number => Math.sqrt(chs.reduce((a, c) => a + c.reduce((b, v) => b + v * v, 0), 0) / (2 * n));
     const rel = (k: number): number => 20 * Math.log10(rms(parts[k]) / rms(parts[0]));
     mixes.push({
-      name: `${piece.name} ${startSec}-${startSec + excerptSec} s`,
+      name: `${piece.name} ${startSec}-${startSec + excerptSec} s (${pianoAudio})`,
+      pianoAudio,
       levelsDb: { bass: rel(1), drums: rel(2), pad: rel(3) },
       pianoNotes,
       piano: { sampleRateHz: SAMPLE_RATE_HZ, channels: scale(parts[0]) },
       mix: { sampleRateHz: SAMPLE_RATE_HZ, channels: scale(mixCh) },
     });
-    log(`  built mix ${piece.name} (${excerptSec} s, ${pianoNotes.length} piano notes, font ${font.id})`);
+    log(`  built mix ${piece.name} (${excerptSec} s, ${pianoNotes.length} piano notes, ${pianoAudio === 'rendered' ? `font ${font.id}` : 'MAPS recording'})`);
   }
   return { mixes };
 }
@@ -198,7 +215,9 @@ export async function runE2eSection(quick: boolean, log: (s: string) => void, op
   const rows: E2eRow[] = [];
 
   // Separate once per (mix, separator); 'none' is the mix itself, covered by the "mix" path.
-  const separated = new Map<string, { stem: StemName; audio: AudioData; sec: number; sdr: number }>();
+  // Per (mix, separator): what the product transcribes (separation/stems.ts transcriptionSource)
+  // and, for a five-stem separator, also its `piano` stem alone, to see what the split is worth.
+  const separated = new Map<string, Array<{ label: string; audio: AudioData; sec: number; sdr: number }>>();
   for (const sepName of separators.names.filter((n) => n !== 'none')) {
     let sep: Separator;
     try {
@@ -210,11 +229,14 @@ export async function runE2eSection(quick: boolean, log: (s: string) => void, op
     try {
       for (const m of mixes) {
         const { value, sec } = await timed(() => sep.separate(m.mix));
-        const stem = transcriptionStem(value);
-        const audio = value[stem] ?? value.other;
-        const sdr = framewiseMedianSdr(m.piano.channels, audio.channels, SAMPLE_RATE_HZ).medianSdr;
-        separated.set(`${m.name}|${sepName}`, { stem, audio, sec, sdr });
-        log(`  ${sepName} on ${m.name}: ${num(durationSec(m.mix) / sec, 2)}x RT, ${stem}-vs-piano SDR ${num(sdr)} dB`);
+        const source = transcriptionSource(value);
+        const candidates: Array<[string, AudioData]> = [[source.label, source.audio]];
+        if (value.piano) candidates.push(['piano (stem alone)', value.piano]);
+        separated.set(`${m.name}|${sepName}`, candidates.map(([label, audio]) => {
+          const sdr = framewiseMedianSdr(m.piano.channels, audio.channels, SAMPLE_RATE_HZ).medianSdr;
+          log(`  ${sepName} on ${m.name}: ${num(durationSec(m.mix) / sec, 2)}x RT, ${label}-vs-piano SDR ${num(sdr)} dB`);
+          return { label, audio, sec, sdr };
+        }));
       }
     } finally {
       await sep.dispose?.();
@@ -240,8 +262,9 @@ export async function runE2eSection(quick: boolean, log: (s: string) => void, op
         await run('clean piano', m.piano);
         await run('mix, no separation', m.mix);
         for (const sepName of separators.names) {
-          const s = separated.get(`${m.name}|${sepName}`);
-          if (s) await run(`mix -> ${sepName} ${s.stem}`, s.audio, { pianoSdrDb: s.sdr, separateSec: s.sec });
+          for (const s of separated.get(`${m.name}|${sepName}`) ?? []) {
+            await run(`mix -> ${sepName} ${s.label}`, s.audio, { pianoSdrDb: s.sdr, separateSec: s.sec });
+          }
         }
       }
     } finally {
@@ -249,22 +272,24 @@ export async function runE2eSection(quick: boolean, log: (s: string) => void, op
     }
   }
 
-  const paths = [...new Set(rows.map((r) => `${r.transcriber}|${r.path}`))];
+  const kindOf = new Map(mixes.map((m) => [m.name, m.pianoAudio]));
+  const keyOf = (r: E2eRow): string => `${kindOf.get(r.mix)}|${r.transcriber}|${r.path}`;
+  const paths = [...new Set(rows.map(keyOf))];
   const summary = paths.map((key) => {
-    const rs = rows.filter((r) => `${r.transcriber}|${r.path}` === key);
-    const [trName, path] = key.split('|');
+    const rs = rows.filter((r) => keyOf(r) === key);
+    const [kind, trName, path] = key.split('|');
     const sdrs = rs.map((r) => r.pianoSdrDb).filter((x): x is number => x !== undefined);
-    return [trName, path, pct(mean(rs.map((r) => r.onsetF1))), pct(mean(rs.map((r) => r.onsetOffsetF1))), pct(mean(rs.map((r) => r.frameF1))), sdrs.length > 0 ? num(mean(sdrs)) : '-'];
+    return [kind, trName, path, pct(mean(rs.map((r) => r.onsetF1))), pct(mean(rs.map((r) => r.onsetOffsetF1))), pct(mean(rs.map((r) => r.frameF1))), sdrs.length > 0 ? num(mean(sdrs)) : '-'];
   });
   const totalSec = mixes.reduce((a, m) => a + durationSec(m.mix), 0);
   const markdown = [
-    `${mixes.length} rendered mix(es), ${totalSec.toFixed(0)} s in all (piano + bass + drums + string pad, 44.1 kHz stereo); piano MIDI is the ground truth. Mean over mixes, %. ` +
+    `${mixes.length} mix(es), ${totalSec.toFixed(0)} s in all (piano + rendered bass, drums and string pad, 44.1 kHz stereo; the piano rendered with a SoundFont, or the MAPS recording itself); the MAPS notes are the ground truth. Mean over mixes, %. ` +
       `Levels relative to the piano (RMS, mean over mixes): bass ${num(mean(mixes.map((m) => m.levelsDb.bass)), 1)} dB, ` +
       `drums ${num(mean(mixes.map((m) => m.levelsDb.drums)), 1)} dB, pad ${num(mean(mixes.map((m) => m.levelsDb.pad)), 1)} dB. ` +
-      'Four-stem separators put piano and pad together in `other`, which bounds its SDR against the piano alone; unmix 0.2 has a `piano` stem.',
+      'Four-stem separators put piano and pad together in `other`, which bounds its SDR against the piano alone; unmix 0.2 also has a `piano` stem (transcribed: other+piano).',
     '',
-    table(['transcriber', 'path', 'onset F1', 'on+off F1', 'frame F1', 'separated stem vs piano SDR (dB)'], summary),
+    table(['piano audio', 'transcriber', 'path', 'onset F1', 'on+off F1', 'frame F1', 'separated stem vs piano SDR (dB)'], summary),
     ...(skipped.length > 0 ? ['', `Skipped: ${skipped.join('; ')}`] : []),
   ].join('\n');
-  return { rows, mixes: mixes.map((m) => ({ name: m.name, pianoNotes: m.pianoNotes.length, levelsDb: m.levelsDb })), skipped, markdown };
+  return { rows, mixes: mixes.map((m) => ({ name: m.name, pianoAudio: m.pianoAudio, pianoNotes: m.pianoNotes.length, levelsDb: m.levelsDb })), skipped, markdown };
 }

@@ -6,7 +6,7 @@
 import { separateStage } from '../../src/pipeline/stages.js';
 import { decodeWavFloat32, encodeWavFloat32 } from '../../src/pipeline/serialize.js';
 import type { SeparatorName } from '../../src/separation/index.js';
-import { presentStems, transcriptionStem } from '../../src/separation/stems.js';
+import { presentStems, transcriptionSource } from '../../src/separation/stems.js';
 import type { StemName } from '../../src/types.js';
 import { parseConfig, separateConfigSchema } from '../shared/config.js';
 import { startTimer, type HandlerDeps } from '../shared/handler.js';
@@ -56,12 +56,19 @@ export async function runSeparation(deps: HandlerDeps, workPrefix: string): Prom
     stemKeys[stem] = keys.stem(stem);
     await storage.putBytes(config.OUTPUT_BUCKET, keys.stem(stem), encodeWavFloat32(stemAudio), 'audio/wav');
   }
+  // The transcriber reads `other`, or other+piano from a five-stem separator (written once here).
+  const source = transcriptionSource(separated.stems);
+  let transcribeSourceKey = keys.stem('other');
+  if (source.label !== 'other') {
+    transcribeSourceKey = keys.transcribeSource;
+    await storage.putBytes(config.OUTPUT_BUCKET, transcribeSourceKey, encodeWavFloat32(source.audio), 'audio/wav');
+  }
   const record: SeparateRecord = {
     stage: 'separate',
     startedAt: timer.startedAt,
     elapsedSec: timer.elapsedSec(),
     model: separated.model,
-    transcribeSourceKey: keys.stem(transcriptionStem(separated.stems)),
+    transcribeSourceKey,
     stemKeys,
   };
   await storage.putJson(config.OUTPUT_BUCKET, keys.record('separate'), record);

@@ -55,6 +55,8 @@ export const workKeys = (workPrefix: string) => ({
   /** The decoded input as float32 WAV, written by probe so later stages never re-decode. */
   audio: `${workPrefix}audio.wav`,
   stem: (stem: StemName) => `${workPrefix}stems/${stem}.wav`,
+  /** What the transcriber reads when it is not one stem as is (other+piano from a five-stem separator). */
+  transcribeSource: `${workPrefix}transcribe-source.wav`,
   notes: `${workPrefix}notes.json`,
   /** Per-stage record (timings, model info) that the manifest is assembled from. */
   record: (stage: CloudStage) => `${workPrefix}${stage}.json`,

@@ -6,7 +6,7 @@ import type { InputLimits } from '../audio/limits.js';
 import type { PostprocessOptions } from '../postprocess/index.js';
 import type { SeparatorName } from '../separation/index.js';
 import type { TranscriberName } from '../transcription/index.js';
-import { transcriptionStem } from '../separation/stems.js';
+import { transcriptionSource } from '../separation/stems.js';
 import type { ModelInfo, Score, Stems, Transcription } from '../types.js';
 import { decodeStage, postprocessStage, separateStage, transcribeStage } from './stages.js';
 
@@ -76,7 +76,7 @@ export async function runPipeline(
     separatorInfo = separated.model;
   }
 
-  const pianoSource = stems ? stems[transcriptionStem(stems)] ?? stems.other : decoded.audio;
+  const pianoSource = stems ? transcriptionSource(stems).audio : decoded.audio;
   const transcribed = await timed('transcribe', () =>
     transcribeStage(pianoSource, options.transcriber, { onProgress: progressFor('transcribe') }),
   );

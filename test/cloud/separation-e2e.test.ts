@@ -66,7 +66,7 @@ describe('Local cloud: unmix separation in the CPU Lambda (five stems)', () => {
     await unmixCloud?.stop();
   });
 
-  it('publishes the piano stem with the other four and transcribes the piano stem', async () => {
+  it('publishes the piano stem with the other four and transcribes other+piano', async () => {
     const s3 = unmixCloud.client();
     const put = await s3.send(new PutObjectCommand({ Bucket: unmixCloud.inputBucket, Key: 'uploads/duet.wav', Body: shortSongWav(2) }));
     const etag = (put.ETag ?? '').replace(/"/g, '');
@@ -81,7 +81,15 @@ describe('Local cloud: unmix separation in the CPU Lambda (five stems)', () => {
     expect(piano.channels[0].length).toBe(2 * 44100);
     const work = workPrefixFor(executionNameFor(unmixCloud.inputBucket, 'uploads/duet.wav', etag));
     const record = JSON.parse(new TextDecoder().decode(await get(workKeys(work).record('separate')))) as SeparateRecord;
-    expect(record.transcribeSourceKey).toBe(workKeys(work).stem('piano'));
+    expect(record.transcribeSourceKey).toBe(workKeys(work).transcribeSource);
+    // The transcriber's input is other + piano, sample by sample (float32 WAVs: exact up to rounding).
+    const source = decodeWavFloat32(await get(record.transcribeSourceKey));
+    const other = decodeWavFloat32(await get(workKeys(work).stem('other')));
+    const workPiano = decodeWavFloat32(await get(workKeys(work).stem('piano')));
+    let maxDiff = 0;
+    for (let i = 0; i < source.channels[0].length; i++) maxDiff = Math.max(maxDiff, Math.abs(source.channels[0][i] - other.channels[0][i] - workPiano.channels[0][i]));
+    expect(maxDiff).toBeLessThan(1e-6);
+    expect(source.channels[0].some((v) => v !== 0)).toBe(true);
     s3.destroy();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldPianoIntoOther, presentStems, transcriptionStem } from '../../src/separation/stems.js';
+import { foldPianoIntoOther, presentStems, transcriptionSource } from '../../src/separation/stems.js';
 import type { AudioData, Stems } from '../../src/types.js';
 
 const audio = (...channels: number[][]): AudioData => ({ sampleRateHz: 8000, channels: channels.map((c) => Float32Array.from(c)) });
@@ -12,9 +12,13 @@ const four = (): Stems => ({
 });
 
 describe('separated stems', () => {
-  it('hands the transcriber `piano` when the separator split it out, else `other`', () => {
-    expect(transcriptionStem(four())).toBe('other');
-    expect(transcriptionStem({ ...four(), piano: audio([0, 0], [0, 0]) })).toBe('piano');
+  it('hands the transcriber `other`, with `piano` added back when the separator split it out', () => {
+    const f = four();
+    expect(transcriptionSource(f)).toEqual({ label: 'other', audio: f.other });
+    const five: Stems = { ...four(), piano: audio([1, 1], [1, 1]) };
+    const src = transcriptionSource(five);
+    expect(src.label).toBe('other+piano');
+    expect(Array.from(src.audio.channels[0])).toEqual([1.5, 0.5]);
   });
 
   it('lists the stems that are there, piano last', () => {

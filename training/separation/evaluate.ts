@@ -6,8 +6,8 @@
  *      a font never used in training; 44.1 kHz stereo): museval-style median SDR per stem;
  *   2. the real MUSDB18 excerpt (../shared/data/eval/musdb18-sample): median SDR and BSS-Eval;
  *   3. piano note F1 (basic-pitch) on the benchmark's rendered mixes (bench/lib/e2e.ts: MAPS
- *      pieces' notes + bass + drums + string pad): clean piano vs mix vs the stem the product
- *      transcribes after separation (`piano` where the separator has one, else `other`);
+ *      pieces' notes + bass + drums + string pad): clean piano vs mix vs what the product
+ *      transcribes after separation (`other`, plus `piano` where the separator has one) and the `piano` stem alone;
  *   4. with --speed: x real time and peak RSS for a 10-minute song, in a child process.
  *
  *   node_modules/.bin/tsx training/separation/evaluate.ts [--songs 8] [--separators unmix,htdemucs,oracle-irm]
@@ -29,7 +29,7 @@ import { framewiseMedianSdr } from '../../src/eval/separation.js';
 import { createSeparator, type SeparatorName } from '../../src/separation/index.js';
 import { istftStereo, stftStereo } from '../../src/separation/unmix.js';
 import { createTranscriber } from '../../src/transcription/index.js';
-import { foldPianoIntoOther, presentStems, transcriptionStem } from '../../src/separation/stems.js';
+import { foldPianoIntoOther, presentStems, transcriptionSource } from '../../src/separation/stems.js';
 import type { AudioData, Separator, StemName, Stems } from '../../src/types.js';
 import { STEM_NAMES } from '../../src/types.js';
 
@@ -189,7 +189,7 @@ async function musdb(separators: Array<SeparatorName | 'oracle-irm'>): Promise<s
 /** Piano F1 on the bench's e2e mixes (bench/lib/e2e.ts buildMixes: parts at measured levels relative to the piano). */
 async function pianoF1(separators: SeparatorName[]): Promise<string> {
   const excerptSec = 30;
-  const { mixes, reason } = await buildMixes(false, log, { mixes: 4, seconds: excerptSec });
+  const { mixes, reason } = await buildMixes(false, log, { mixes: 4, seconds: excerptSec, pianoAudio: ['rendered'] });
   if (mixes.length === 0) return `_Skipped: ${reason}._`;
   const tr = await createTranscriber('basic-pitch');
   const results: Record<string, Array<{ onset: number; onOff: number; sdr?: number }>> = {};
@@ -207,10 +207,12 @@ async function pianoF1(separators: SeparatorName[]): Promise<string> {
       add('mix, no separation', await score(m.mix));
       for (const [name, sep] of seps) {
         const st = await sep.separate(m.mix);
-        const stem = transcriptionStem(st);
-        const audio = st[stem] ?? st.other;
-        const sdr = framewiseMedianSdr(m.piano.channels, audio.channels, m.piano.sampleRateHz).medianSdr;
-        add(`mix -> ${name} ${stem}`, { ...(await score(audio)), sdr });
+        const source = transcriptionSource(st);
+        const candidates: Array<[string, AudioData]> = [[source.label, source.audio], ...(st.piano ? [['piano (stem alone)', st.piano] as [string, AudioData]] : [])];
+        for (const [label, audio] of candidates) {
+          const sdr = framewiseMedianSdr(m.piano.channels, audio.channels, m.piano.sampleRateHz).medianSdr;
+          add(`mix -> ${name} ${label}`, { ...(await score(audio)), sdr });
+        }
       }
       log(`  piano F1 ${m.name}: ${Object.entries(results).map(([k, v]) => `${k} ${num(100 * (v.at(-1)?.onset ?? NaN), 1)}`).join(', ')}`);
     }
