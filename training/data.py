@@ -107,12 +107,19 @@ class Augmenter:
 
 
 def eq_tilt(mag: torch.Tensor, rng: np.random.Generator, sr: int, n_fft: int) -> torch.Tensor:
-    """Random spectral tilt per example (dB per octave around 1 kHz), applied on the magnitude STFT."""
+    """Random colour per example on the magnitude STFT: a spectral tilt (dB per octave around 1 kHz)
+    and up to three broad peaks or dips (+-6 dB, 0.3-1.5 octaves wide) like a microphone, a room or
+    another piano's soundboard would add; half of the examples stay as rendered."""
     freqs = torch.arange(mag.shape[-1], dtype=torch.float32) * sr / n_fft
     octaves = torch.log2(torch.clamp(freqs, min=30.0) / 1000.0)
-    tilt_db = torch.tensor(rng.uniform(-4.0, 3.0, size=(mag.shape[0], 1, 1)), dtype=torch.float32)
-    keep = torch.tensor(rng.random(size=(mag.shape[0], 1, 1)) < 0.5)
-    gain = torch.where(keep, torch.ones(()), 10 ** (tilt_db * octaves / 20))
+    b = mag.shape[0]
+    tilt_db = torch.tensor(rng.uniform(-4.0, 3.0, size=(b, 1, 1)), dtype=torch.float32) * octaves
+    centres = torch.tensor(rng.uniform(np.log2(80 / 1000), np.log2(6000 / 1000), size=(b, 3, 1)), dtype=torch.float32)
+    widths = torch.tensor(rng.uniform(0.3, 1.5, size=(b, 3, 1)), dtype=torch.float32)
+    depth_db = torch.tensor(rng.uniform(-6, 6, size=(b, 3, 1)) * (rng.random(size=(b, 3, 1)) < 0.6), dtype=torch.float32)
+    bumps_db = (depth_db * torch.exp(-0.5 * ((octaves - centres) / widths) ** 2)).sum(1, keepdim=True)
+    keep = torch.tensor(rng.random(size=(b, 1, 1)) < 0.5)
+    gain = torch.where(keep, torch.ones(()), 10 ** ((tilt_db + bumps_db) / 20))
     return mag * gain
 
 

@@ -1,10 +1,11 @@
 """Renders the training and validation sets from MIDI with the sample banks.
 
-    python -m training.render                 # CPU-small set (11 h of audio, ~3 minutes)
+    python -m training.render                 # CPU-small set (22 h of audio, ~8 minutes)
     python -m training.render --asap 4000 --procedural 1000   # GPU-full set
 
 Train: ASAP performances (../shared/data/midi/asap, excluding held-out works) and procedural
-material, each excerpt rendered with a random training timbre (FluidR3, TimGM6mb, Salamander) and a
+material, each excerpt rendered with a random training timbre (sampled: FluidR3 grand and bright,
+TimGM6mb, csound's GM bank, freepats grand and bright, Salamander; six additive pianos) and a
 random detune of up to +-15 cents. Validation: held-out ASAP works and procedural material, rendered
 with the held-out MuseScore "Splendid Grand". Leak: other instruments (strings, choir, organ, guitar,
 bass, sax) playing procedural material, mixed into training audio at low level by the augmenter.
@@ -28,8 +29,11 @@ from .config import SAMPLE_RATE_HZ, SEGMENT_DIR, SHARED_DATA
 from .midi_data import excerpt, excerpt_spans, extend_by_pedal, load_midi, procedural
 from .synth import Sampler
 
-TRAIN_BANKS = ['fluidr3', 'timgm6mb', 'salamander']
-VAL_BANKS = ['musescore']
+# Sampled pianos weigh 1 each, the additive ones 0.5 each (30 % together): they add variety, but
+# they are the least like a real piano.
+TRAIN_BANKS = {'fluidr3': 1.0, 'fluidr3_bright': 1.0, 'timgm6mb': 1.0, 'csound': 1.0, 'freepats': 1.0,
+               'freepats_bright': 1.0, 'salamander': 1.0, **{f'additive{i}': 0.5 for i in range(6)}}
+VAL_BANKS = {'musescore': 1.0}
 
 
 def is_val_work(midi_path: Path) -> bool:
@@ -58,9 +62,11 @@ def _save(name: str, segments: list[tuple[np.ndarray, np.ndarray, Spans, str]]) 
     print(f'{name}: {len(segments)} segments, {hours:.2f} h, {sum(len(n) for _, n, _, _ in segments)} notes', flush=True)
 
 
-def render_split(files: list[Path], n_asap: int, n_proc: int, banks: list[str], seg_sec: float,
+def render_split(files: list[Path], n_asap: int, n_proc: int, bank_weights: dict[str, float], seg_sec: float,
                  rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, Spans, str]]:
-    samplers = {b: Sampler(load_bank(b)) for b in banks}
+    samplers = {b: Sampler(load_bank(b)) for b in bank_weights}
+    banks = list(bank_weights)
+    p_bank = np.array(list(bank_weights.values())) / sum(bank_weights.values())
     out = []
     order = rng.permutation(len(files))
     cache: dict[int, tuple[np.ndarray, Spans]] = {}
@@ -79,12 +85,12 @@ def render_split(files: list[Path], n_asap: int, n_proc: int, banks: list[str], 
         ex = excerpt(notes, start, seg_sec)
         if len(ex) < 5:
             continue
-        bank = banks[int(rng.integers(len(banks)))]
+        bank = banks[int(rng.choice(len(banks), p=p_bank))]
         audio = samplers[bank].render(ex[:, :4], seg_sec, rng, detune_cents=rng.uniform(-15, 15))
         out.append((audio, ex, excerpt_spans(spans, start, seg_sec), f'{files[fi].relative_to(SHARED_DATA)}@{start:.1f}:{bank}'))
     for _ in range(n_proc):
         ex, spans = procedural(rng, seg_sec)
-        bank = banks[int(rng.integers(len(banks)))]
+        bank = banks[int(rng.choice(len(banks), p=p_bank))]
         audio = samplers[bank].render(ex[:, :4], seg_sec, rng, detune_cents=rng.uniform(-15, 15))
         out.append((audio, ex, spans, f'procedural:{bank}'))
     return out
@@ -104,8 +110,8 @@ def render_leak(n: int, seg_sec: float, rng: np.random.Generator) -> list[tuple[
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--asap', type=int, default=1600, help='training excerpts from ASAP')
-    ap.add_argument('--procedural', type=int, default=400, help='procedural training excerpts')
+    ap.add_argument('--asap', type=int, default=3200, help='training excerpts from ASAP')
+    ap.add_argument('--procedural', type=int, default=800, help='procedural training excerpts')
     ap.add_argument('--val', type=int, default=40, help='validation excerpts (3/4 ASAP, 1/4 procedural)')
     ap.add_argument('--leak', type=int, default=100, help='other-instrument excerpts for augmentation')
     ap.add_argument('--segment-sec', type=float, default=20.0)

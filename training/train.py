@@ -18,12 +18,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import (CONFIGS, HOP_SAMPLES, N_FFT, RUNS_DIR, SAMPLE_RATE_HZ, SEED_HOP_SAMPLES, SEED_N_FFT,
+from .config import (CONFIGS, HOP_SAMPLES, MIN_MIDI, N_FFT, N_KEYS, RUNS_DIR, SAMPLE_RATE_HZ, SEED_HOP_SAMPLES, SEED_N_FFT,
                      SEED_N_MELS, SEED_SAMPLE_RATE_HZ, ModelConfig)
 from .data import Augmenter, Segments, batch, eq_tilt, labels
 from .decode import decode_frames, decode_notes
 from .features import LogMel
 from .model import PianoTranscriber, SeedBaseline
+from .onnx_weights import calibrate_batchnorm, load_onnx_weights
 
 PEDAL_LOSS_WEIGHT = 0.1
 SEED_CFG = ModelConfig('seed', (0, 0, 0), 500, 0, 8.0, 16, 1e-3, 200_000, 500)
@@ -51,6 +52,7 @@ class Setup:
             self.sr, self.hop, self.n_fft = SAMPLE_RATE_HZ, HOP_SAMPLES, N_FFT
             self.mel = LogMel()
         self.model.to(device)
+        self.model.to(memory_format=torch.channels_last)  # see ConvStack.forward
         self.mel.to(device)
         self.device = device
 
@@ -66,18 +68,20 @@ class Setup:
         return self.hop / self.sr
 
 
-def loss_fn(setup: Setup, out: dict[str, torch.Tensor], lab: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def loss_fn(setup: Setup, out: dict[str, torch.Tensor], lab: dict[str, torch.Tensor],
+            key_weight: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    """key_weight [88]: per-key weights of the onset and frame losses (None: all 1)."""
     bce = torch.nn.functional.binary_cross_entropy_with_logits
-    losses = {'frame': bce(out['frame'], lab['frame'])}
+    losses = {'frame': bce(out['frame'], lab['frame'], weight=key_weight)}
     if not setup.seed:
-        losses['onset'] = bce(out['onset'], lab['onset'])
+        losses['onset'] = bce(out['onset'], lab['onset'], weight=key_weight)
         losses['offset'] = bce(out['offset'], lab['offset'])
         w = lab['onset']
         losses['velocity'] = (w * (out['velocity'] - lab['velocity']) ** 2).sum() / w.sum().clamp(min=1)
         # Auxiliary: supervise the acoustic frame posterior directly, so the conv stack gets a dense
         # gradient from the start (through the combining GRU alone it learned very slowly).
         # It hears the sound, so its target is the pedal-extended one.
-        losses['frame_pre'] = bce(out['frame_pre'], lab['sound'])
+        losses['frame_pre'] = bce(out['frame_pre'], lab['sound'], weight=key_weight)
         # Down-weighted: at full weight its loss (~0.45, 50x the onset loss) steered the shared trunk
         # and onset F1 on validation fell from 0.63 to 0.50 within 2,000 steps.
         losses['pedal'] = PEDAL_LOSS_WEIGHT * bce(out['pedal'], lab['pedal'])
@@ -136,8 +140,11 @@ def main() -> None:
     ap.add_argument('--validate-every', type=int, default=0, help='steps (default: the checkpoint interval)')
     ap.add_argument('--run', default=None, help='run folder under training/runs (default: the config name)')
     ap.add_argument('--init-from', type=Path, default=None,
-                    help='start a new run from these weights (heads missing there start fresh)')
+                    help='start a new run from these weights: a checkpoint (heads missing there start fresh) '
+                         'or an exported model, e.g. models/piano/piano.onnx')
     ap.add_argument('--lr', type=float, default=None, help='learning rate (default: the config\'s)')
+    ap.add_argument('--low-key-weight', type=float, default=1.0,
+                    help='weight of the onset/frame losses for keys below MIDI 48 (the register with the lowest recall)')
     ap.add_argument('--anneal-steps', type=int, default=0,
                     help='cosine-decay the learning rate to 2%% over this many steps, then stop (fine-tuning '
                          'to convergence; default: step decay x0.9 every 2,000 steps, no end)')
@@ -171,17 +178,30 @@ def main() -> None:
         rng.bit_generator.state = ck['rng']
         torch.set_rng_state(ck['torch_rng'])
         print(f'resumed from step {step}', flush=True)
-    elif args.init_from:
-        missing, unexpected = setup.model.load_state_dict(
-            torch.load(args.init_from, map_location=device, weights_only=False)['model'], strict=False)
-        print(f'initialised from {args.init_from}; fresh: {missing}; unused: {unexpected}', flush=True)
     train, val, leak = Segments('train'), Segments('val'), Segments('leak')
     aug = Augmenter(leak, rng)
     seg_samples = int(cfg.segment_sec * SAMPLE_RATE_HZ) // HOP_SAMPLES * HOP_SAMPLES
+    if not last.exists() and args.init_from and args.init_from.suffix == '.onnx':
+        # A shipped model (checkpoints are not in git): its weights, then BatchNorms rebuilt from
+        # 16 un-augmented training batches (training/onnx_weights.py).
+        assert isinstance(setup.model, PianoTranscriber), 'ONNX initialisation is for our model, not the seed'
+        load_onnx_weights(setup.model, args.init_from)
+        calib_rng = np.random.default_rng(args.seed + 1)
+        calibrate_batchnorm(setup.model, [setup.features(batch(train, None, calib_rng, cfg.batch_size, seg_samples)[0], None)
+                                          for _ in range(16)])
+        print(f'initialised from {args.init_from} (BatchNorm recalibrated)', flush=True)
+    elif not last.exists() and args.init_from:
+        missing, unexpected = setup.model.load_state_dict(
+            torch.load(args.init_from, map_location=device, weights_only=False)['model'], strict=False)
+        print(f'initialised from {args.init_from}; fresh: {missing}; unused: {unexpected}', flush=True)
     n_params = sum(p.numel() for p in setup.model.parameters())
     print(f'{args.config}: {n_params} parameters, {train.audio.size / SAMPLE_RATE_HZ / 3600:.2f} h training audio', flush=True)
     log = open(run_dir / 'log.tsv', 'a')
     every = args.validate_every or cfg.checkpoint_every
+    key_weight = None
+    if args.low_key_weight != 1.0:
+        key_weight = torch.ones(N_KEYS, device=device)
+        key_weight[:48 - MIN_MIDI] = args.low_key_weight
     t_start = time.time()
     t_last, running = time.time(), {}
 
@@ -198,7 +218,7 @@ def main() -> None:
         labs = [labels(n, p, n_frames, setup.hop, setup.sr) for n, p in zip(notes, pedals)]
         lab = {k: torch.from_numpy(np.stack([l[k] for l in labs])).to(device) for k in labs[0]}
         out = setup.model(mel)
-        losses = loss_fn(setup, out, lab)
+        losses = loss_fn(setup, out, lab, key_weight)
         loss = sum(losses.values())
         opt.zero_grad()
         loss.backward()
