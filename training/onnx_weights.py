@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .config import N_MELS
 from .model import PianoTranscriber
 
 
@@ -89,6 +90,26 @@ def load_onnx_weights(model: PianoTranscriber, onnx_path: Path) -> None:
     if missing:
         raise ValueError(f'{onnx_path}: no weights for {missing}')
     model.load_state_dict(state, strict=False)
+    _check_parity(model, onnx_path)
+
+
+@torch.no_grad()
+def _check_parity(model: PianoTranscriber, onnx_path: Path) -> None:
+    """The read-back model must compute what the ONNX file computes (a wrong gate order or a
+    transposed weight would still load)."""
+    import onnxruntime as ort
+
+    from .model import ProbabilityModel
+    mel = torch.from_numpy(np.random.default_rng(0).normal(-6.0, 2.0, (1, 200, N_MELS)).astype(np.float32))
+    was_training = model.training
+    model.eval()
+    ours = [t.numpy() for t in ProbabilityModel(model)(mel)]
+    model.train(was_training)
+    sess = ort.InferenceSession(str(onnx_path), providers=['CPUExecutionProvider'])
+    theirs = sess.run(None, {sess.get_inputs()[0].name: mel.numpy()})
+    err = max(float(np.abs(a - b).max()) for a, b in zip(ours, theirs))
+    if err > 1e-4:
+        raise ValueError(f'{onnx_path}: weights read back differ from the ONNX graph (max abs difference {err:.2e})')
 
 
 @torch.no_grad()
