@@ -1,6 +1,7 @@
 """Exports a trained checkpoint to ONNX for onnxruntime-node, with its manifest and a parity fixture.
 
     python -m training.export [--config small] [--checkpoint training/runs/small/best.pt]
+    python -m training.export --checkpoint a.pt b.pt c.pt   # their weights averaged (one run's late checkpoints)
 
 Writes models/piano/piano.onnx (input `mel` [batch, frames, 229] log-mel; outputs `onset`, `offset`
 (key release), `frame` (key down), `velocity` [batch, frames, 88] and `pedal` [batch, frames, 1]), models/piano/manifest.json (front-end parameters,
@@ -35,12 +36,17 @@ CHUNK_FRAMES = 1000  # 20 s per ONNX call
 CONTEXT_FRAMES = 100  # 2 s each side, dropped after inference so the BiGRUs see both directions
 
 
-def load_model(config: str, checkpoint: Path) -> tuple[PianoTranscriber, dict]:
-    ck = torch.load(checkpoint, map_location='cpu', weights_only=False)
+def load_model(config: str, checkpoints: list[Path]) -> tuple[PianoTranscriber, dict]:
+    """One checkpoint, or the mean of several (stochastic weight averaging: checkpoints of one run
+    late in training lie in one basin, and their mean generalises better than any of them). The
+    returned checkpoint dict is the last one's, for its step and config."""
+    cks = [torch.load(c, map_location='cpu', weights_only=False) for c in checkpoints]
+    state = {k: (torch.stack([ck['model'][k].float() for ck in cks]).mean(0).to(v.dtype) if v.is_floating_point() else v)
+             for k, v in cks[-1]['model'].items()}
     model = PianoTranscriber(CONFIGS[config])
-    model.load_state_dict(ck['model'])
+    model.load_state_dict(state)
     model.eval()
-    return model, ck
+    return model, cks[-1]
 
 
 def run_chunked(session: ort.InferenceSession, mel: np.ndarray) -> dict[str, np.ndarray]:
@@ -60,13 +66,12 @@ def run_chunked(session: ort.InferenceSession, mel: np.ndarray) -> dict[str, np.
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--config', default='small', choices=list(CONFIGS))
-    ap.add_argument('--checkpoint', type=Path, default=None)
+    ap.add_argument('--checkpoint', type=Path, nargs='+', default=None)
     ap.add_argument('--out-dir', type=Path, default=MODELS_DIR)
     ap.add_argument('--no-tune', dest='tune', action='store_false',
                     help='keep the default 0.5 thresholds instead of choosing them on the rendered validation set')
     args = ap.parse_args()
-    ckpt = args.checkpoint or RUNS_DIR / args.config / 'best.pt'
-    model, ck = load_model(args.config, ckpt)
+    model, ck = load_model(args.config, args.checkpoint or [RUNS_DIR / args.config / 'best.pt'])
     args.out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = args.out_dir / 'piano.onnx'
     wrapped = ProbabilityModel(model).eval()
