@@ -1,5 +1,6 @@
 /**
- * Post-processing benchmark (`npx tsx bench/postprocess.ts [--quick]`).
+ * Post-processing benchmark (`npx tsx bench/postprocess.ts [--quick] [--val]`; `--val`: only the
+ * beat tracking, on the validation pieces, where the beat decoder's settings are chosen).
  *
  * 1. Beat tracking on ASAP performance MIDI, hand-made vs learned tracker on the pieces held out from
  *    the beat model's training: beat F-measure (70 ms, as mir_eval.beat.f_measure), downbeat
@@ -172,12 +173,15 @@ export function asapPiece(name: string): string {
   return dirname(name).replace(/_no_repeat$/, '');
 }
 
-/** The test-fold pieces the beat model never saw in training, from its manifest (undefined: no model). */
-export function heldOutBeatPieces(): Set<string> | undefined {
+/** Held-out folds of the beat model's split: `test` is reported, `val` chose checkpoint and decoder settings. */
+export type BeatFold = 'test' | 'val';
+
+/** The pieces of one held-out fold (never trained on), from the model's manifest (undefined: no model). */
+export function heldOutBeatPieces(fold: BeatFold = 'test'): Set<string> | undefined {
   const path = fileURLToPath(new URL('../models/beats/manifest.json', import.meta.url));
   if (!existsSync(path)) return undefined;
-  const manifest = JSON.parse(readFileSync(path, 'utf8')) as { split?: { testPieces?: string[] } };
-  return new Set(manifest.split?.testPieces ?? []);
+  const manifest = JSON.parse(readFileSync(path, 'utf8')) as { split?: { testPieces?: string[]; valPieces?: string[] } };
+  return new Set((fold === 'val' ? manifest.split?.valPieces : manifest.split?.testPieces) ?? []);
 }
 
 export interface BeatBenchResult {
@@ -190,9 +194,9 @@ export interface BeatBenchResult {
  * hand-made tracker on all performances (comparable with earlier reports). Beats are tracked on the
  * performance notes as decoded (no note-length step).
  */
-export async function runBeatBench(quick: boolean): Promise<BeatBenchResult> {
+export async function runBeatBench(quick: boolean, fold: BeatFold = 'test'): Promise<BeatBenchResult> {
   const all = listAsap(false);
-  const heldOut = heldOutBeatPieces();
+  const heldOut = heldOutBeatPieces(fold);
   const test = heldOut ? all.filter((item) => heldOut.has(asapPiece(item.name))) : [];
   const items = quick ? test.filter((_, i) => i % 3 === 0) : test;
   const model = heldOut ? await BeatModel.create({ intraOpNumThreads: 1 }) : undefined;
@@ -213,7 +217,7 @@ export async function runBeatBench(quick: boolean): Promise<BeatBenchResult> {
     await model?.dispose();
   }
   const handmadeAll: BeatBenchRow[] = [];
-  if (!quick) {
+  if (!quick && fold === 'test') {
     for (const item of all) handmadeAll.push(evaluateBeatsOn(item, decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)))));
   }
   const lines = [BEAT_TABLE_HEAD];
@@ -224,7 +228,7 @@ export async function runBeatBench(quick: boolean): Promise<BeatBenchResult> {
   }
   if (handmadeAll.length > 0) lines.push(beatTableRow('hand-made, all performances', handmadeAll));
   const scope = heldOut
-    ? `Held-out: ${new Set(items.map((i) => asapPiece(i.name))).size} test-fold pieces never used in training (split by piece, see models/beats/manifest.json)${quick ? ', every 3rd performance' : ''}.`
+    ? `Held-out: ${new Set(items.map((i) => asapPiece(i.name))).size} ${fold}-fold pieces never used in training (split by piece, see models/beats/manifest.json)${quick ? ', every 3rd performance' : ''}.`
     : 'No beat model installed: hand-made tracker only.';
   return { rows: { handmade, learned, learnedDbn, handmadeAll }, table: `${scope}\n\n${lines.join('\n')}` };
 }
@@ -433,6 +437,11 @@ export async function runPostprocessBench(opts: { quick: boolean }): Promise<Pos
 const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
 if (isMain) {
   const quick = process.argv.includes('--quick');
-  const result = await runPostprocessBench({ quick });
-  process.stdout.write(`${result.markdown}\n`);
+  if (process.argv.includes('--val')) {
+    // The fold decoder settings and checkpoints are chosen on: beat tracking only.
+    process.stdout.write(`${(await runBeatBench(quick, 'val')).table}\n`);
+  } else {
+    const result = await runPostprocessBench({ quick });
+    process.stdout.write(`${result.markdown}\n`);
+  }
 }

@@ -1,0 +1,86 @@
+/**
+ * Decoder settings of the learned beat tracker, measured on one fold of ASAP
+ * (`npx tsx bench/beatsTune.ts [--fold val|test] [--model-dir DIR] [--every N] [--grid NAME]`).
+ *
+ * The network runs once per performance; every decoder setting of the chosen grid is then decoded
+ * from the same probabilities. Settings are chosen on `--fold val` (the default) only; the test fold
+ * is for reporting (bench/postprocess.ts). Prints one table row per setting.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeMidiNotes } from '../src/midi/decode.js';
+import { decodeBeats, decodeDownbeats, type BeatDbnOptions, type DownbeatOptions } from '../src/postprocess/beatsDbn.js';
+import { beatFMeasure, medianTempoBpm, tempoAccuracy } from '../src/postprocess/metrics.js';
+import { frameActivations, NOTE_BEAT_FPS, NoteBeatModel, type NoteBeatProbabilities } from '../src/postprocess/noteBeatModel.js';
+import { asapPiece, beatTableRow, listAsap, type AsapItem, type BeatBenchRow } from './postprocess.js';
+
+interface Setting {
+  label: string;
+  floor: number;
+  dbn: Partial<BeatDbnOptions>;
+  downbeats?: Partial<DownbeatOptions>;
+}
+
+const BASE: Setting = { label: 'base', floor: 0.02, dbn: { activationPower: 1, transitionLambda: 10 } };
+
+function variants(name: string): Setting[] {
+  const v = (label: string, s: Partial<Setting>, dbn: Partial<BeatDbnOptions> = {}): Setting => ({
+    ...BASE,
+    ...s,
+    label,
+    dbn: { ...BASE.dbn, ...dbn },
+  });
+  switch (name) {
+    case 'floor':
+      return [0.005, 0.02, 0.05, 0.1].map((floor) => v(`floor ${floor}`, { floor }));
+    case 'power':
+      return [1, 2, 3].map((p) => v(`power ${p}`, {}, { activationPower: p }));
+    case 'lambda':
+      return [5, 10, 30, 100].map((l) => v(`lambda ${l}`, {}, { transitionLambda: l }));
+    case 'prior':
+      return [0, 0.5, 1, 2].map((w) => v(`tempo prior ${w}`, {}, { tempoPriorWeight: w }));
+    case 'obs':
+      return [8, 16, 32].map((o) => v(`observation lambda ${o}`, {}, { observationLambda: o }));
+    default:
+      return [BASE];
+  }
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
+
+function evaluate(item: AsapItem, probs: NoteBeatProbabilities, s: Setting): BeatBenchRow {
+  const act = frameActivations(probs, NOTE_BEAT_FPS, s.floor);
+  const onsets = probs.notes.map((n) => n.onsetSec);
+  const beats = decodeBeats(act, Math.min(...onsets), Math.max(...onsets), s.dbn);
+  const meter = decodeDownbeats(act, beats, s.downbeats);
+  const ref = item.annotations;
+  const { acc1, acc2 } = tempoAccuracy(medianTempoBpm(ref.beatsSec), medianTempoBpm(beats));
+  const family = (n: number): string => (n % 3 === 0 ? 'triple' : n % 2 === 0 ? 'duple' : 'other');
+  const refBar = ref.firstBeatsPerBar;
+  const meterCorrect = refBar === undefined || family(refBar) === 'other' ? undefined : family(refBar) === family(meter.beatsPerBar);
+  return { name: item.name, beatF: beatFMeasure(ref.beatsSec, beats), downbeatF: beatFMeasure(ref.downbeatsSec, meter.downbeatsSec), acc1, acc2, meterCorrect };
+}
+
+const fold = arg('--fold', 'val');
+// The note-level model is not installed: an export of training/beats/note_export.py (its default folder).
+const modelDir = arg('--model-dir', join(import.meta.dirname, '..', 'training', 'runs', 'beats-notes', 'export'));
+const every = Number(arg('--every', '1'));
+const grids = arg('--grid', 'base').split(',');
+const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as { version: string; split: { valPieces: string[]; testPieces: string[] } };
+const pieces = new Set(fold === 'test' ? manifest.split.testPieces : manifest.split.valPieces);
+const items = listAsap(false).filter((item) => pieces.has(asapPiece(item.name))).filter((_, i) => i % every === 0);
+const model = await NoteBeatModel.create({ modelDir, intraOpNumThreads: 1 });
+const probs: NoteBeatProbabilities[] = [];
+for (const item of items) probs.push(await model.noteProbabilities(decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)))));
+await model.dispose();
+process.stdout.write(`${manifest.version}, ${fold} fold, ${items.length} performances\n\n`);
+process.stdout.write('| setting | n | beat F | downbeat F | ACC1 | ACC2 | meter (n) |\n|---|---|---|---|---|---|---|\n');
+for (const grid of grids) {
+  for (const s of variants(grid)) {
+    const rows = items.map((item, i) => evaluate(item, probs[i], s));
+    process.stdout.write(`${beatTableRow(s.label, rows)}\n`);
+  }
+}

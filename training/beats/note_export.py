@@ -1,0 +1,128 @@
+"""Export a note-level beat checkpoint to ONNX + manifest + a TS parity fixture.
+
+  PYTHONPATH=. training/.venv/bin/python -m training.beats.note_export --checkpoint training/runs/beats-notes/best.pt
+
+Writes training/runs/beats-notes/export/{beats.onnx,manifest.json} (with the val and test pieces, so
+bench/beatsTune.ts reports only on pieces the model never saw; not models/beats: this model measured
+below the shipped TCN there, see README.md) and test/postprocess/fixtures/note-beat-parity.json
+(synthetic notes -> features and probabilities from numpy/onnxruntime, checked by the TS test).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from .data import ROOT, TEST_PERCENT, VAL_PERCENT, load_all, split
+from .note_features import NB_NOTE_FEATURES, note_features, sort_notes, tempo_bin_bpm
+from .note_model import NOTE_CONFIGS, NoteBeatCRNN
+
+OUT_DIR = ROOT / "training" / "runs" / "beats-notes" / "export"
+FIXTURE = ROOT / "test" / "postprocess" / "fixtures" / "note-beat-parity.json"
+
+
+class WithProbabilities(torch.nn.Module):
+    def __init__(self, m: NoteBeatCRNN):
+        super().__init__()
+        self.m = m
+
+    def forward(self, features: torch.Tensor):
+        logits, tempo = self.m(features)
+        return torch.sigmoid(logits), torch.softmax(tempo, dim=-1)
+
+
+def synthetic_notes(seed: int = 3) -> np.ndarray:
+    """A 20 s waltz-like pattern with jitter and a ritardando (no dataset material in the committed fixture)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    t = 0.4
+    for bar in range(14):
+        root = [48, 53, 55, 48][bar % 4]
+        for b in range(3):
+            if b == 0:
+                rows.append((t, t + 0.9, root - 12, 90 + rng.integers(-5, 5)))
+            else:
+                rows += [(t + 0.01, t + 0.3, root + 4, 60), (t, t + 0.3, root + 7, 62)]
+            if rng.random() < 0.5:
+                rows.append((t + 0.25, t + 0.4, root + 16, 50))
+            t += 0.48 + 0.01 * bar + rng.normal(0, 0.01)
+    return sort_notes(np.array(rows, dtype=np.float64))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--checkpoint", default=str(ROOT / "training" / "runs" / "beats-notes" / "best.pt"))
+    ap.add_argument("--out-dir", default=str(OUT_DIR))
+    ap.add_argument("--fixture", default=str(FIXTURE), help="'' = do not write the fixture")
+    args = ap.parse_args()
+    ckpt_path, out_dir = Path(args.checkpoint), Path(args.out_dir)
+    ckpt = torch.load(ckpt_path, weights_only=False)
+    model = NoteBeatCRNN(**NOTE_CONFIGS[ckpt["config"]])
+    model.load_state_dict(ckpt["model"])
+    wrapped = WithProbabilities(model).eval()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_path = out_dir / "beats.onnx"
+    dummy = torch.zeros(1, 300, NB_NOTE_FEATURES)
+    outputs = ["activations", "tempo"]
+    torch.onnx.export(wrapped, (dummy,), str(onnx_path), input_names=["features"], output_names=outputs,
+                      dynamic_axes={"features": {1: "notes"}, **{o: {1: "notes"} for o in outputs}}, opset_version=17,
+                      dynamo=False)
+    data = onnx_path.read_bytes()
+    folds = split(load_all())
+    log_path = ckpt_path.parent / "log.json"
+    log = json.loads(log_path.read_text()) if log_path.exists() else []
+    minutes = next((r["minutes"] for r in log if r["step"] == ckpt["step"]), None)
+    manifest = {
+        "name": "beats",
+        "version": f"0.2.0-{ckpt['config']}-step{ckpt['step']}",
+        "license": "CC BY-NC-SA 4.0 (weights trained on ASAP, CC BY-NC-SA 4.0; see MODEL_CARD.md)",
+        "file": "beats.onnx",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+        "nbFeatures": NB_NOTE_FEATURES,
+        "input": "features",
+        "output": "activations",
+        "tempoOutput": "tempo",
+        "tempoBpm": [round(float(b), 4) for b in tempo_bin_bpm()],
+        "config": {"name": ckpt["config"], **NOTE_CONFIGS[ckpt["config"]]},
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "training": {"step": ckpt["step"], "valLoss": ckpt["val"], "minutes": minutes},
+        "split": {
+            "rule": f"piece = ASAP folder without '_no_repeat'; sha1(piece)[:8] % 100 < {TEST_PERCENT} -> test, < {TEST_PERCENT + VAL_PERCENT} -> val, else train",
+            "trainPerformances": len(folds["train"]),
+            "valPerformances": len(folds["val"]),
+            "testPerformances": len(folds["test"]),
+            "testPieces": sorted({p.piece for p in folds["test"]}),
+            "valPieces": sorted({p.piece for p in folds["val"]}),
+        },
+    }
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+
+    notes = np.round(synthetic_notes(), 6)  # the fixture's precision, so TS sees the same numbers
+    x = note_features(notes)
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    act, tempo = (r[0] for r in sess.run(outputs, {"features": x[None]}))
+    with torch.no_grad():
+        ref = wrapped(torch.from_numpy(x)[None])[0][0].numpy()
+    print("onnx vs torch max diff", float(np.abs(act - ref).max()))
+    if args.fixture:
+        fixture = Path(args.fixture)
+        fixture.parent.mkdir(parents=True, exist_ok=True)
+        fixture.write_text(json.dumps({
+            "notes": [[round(float(v), 6) for v in row] for row in notes],
+            "featureRows": [[round(float(v), 6) for v in row] for row in x],
+            "beat": [round(float(v), 6) for v in act[:, 0]],
+            "downbeat": [round(float(v), 6) for v in act[:, 1]],
+            "tempoArgmax": [int(k) for k in tempo.argmax(-1)],
+        }) + "\n")
+        print("wrote", fixture)
+    print("wrote", onnx_path, len(data), "bytes")
+
+
+if __name__ == "__main__":
+    main()

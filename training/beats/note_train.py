@@ -1,0 +1,199 @@
+"""Train the note-level beat CRNN (note_model.py) on the ASAP train fold, on one CPU thread.
+
+  OMP_NUM_THREADS=1 PYTHONPATH=. nice -n 10 training/.venv/bin/python -m training.beats.note_train --steps 12000
+
+Random windows of SEQ_NOTES consecutive notes from augmented performances (tempo stretch, onset
+jitter, duration noise, dropped and spurious notes, transposition, velocity gain/offset, constant
+velocity), so the model also copes with notes from an audio transcriber. The learning rate follows
+a cosine over --steps (not over wall-clock time), so a run is reproducible and --resume continues
+the same schedule: training/runs/beats-notes/last.pt holds model, optimiser, step and RNG states.
+best.pt is the lowest validation loss (whole val-fold performances).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .data import ROOT, Performance, load_all, split
+from .note_features import (
+    TEMPO_BINS,
+    note_features,
+    note_targets,
+    note_tempo_targets,
+    sort_notes,
+)
+from .note_model import NOTE_CONFIGS, NoteBeatCRNN
+
+RUN_DIR = ROOT / "training" / "runs" / "beats-notes"
+SEQ_NOTES = 512
+
+
+def augment(p: Performance, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One augmented copy of a performance -> (sorted notes [n, 4], targets [n, 2], tempo classes [n]).
+    Targets come from the onsets before jitter (a note played 20 ms late is still the beat's note);
+    spurious notes get the targets of where they land."""
+    stretch = float(np.exp(rng.uniform(np.log(0.8), np.log(1.25))))
+    n = p.notes.copy()
+    n[:, :2] *= stretch
+    beats, downbeats = p.beats * stretch, p.downbeats * stretch
+    keep = rng.random(len(n)) > rng.uniform(0, 0.15)
+    n = n[keep]
+    nb_extra = int(len(n) * rng.uniform(0, 0.08))
+    if nb_extra and len(n):
+        src = n[rng.integers(0, len(n), nb_extra)].copy()
+        src[:, 0] += rng.uniform(-0.5, 0.5, nb_extra)
+        src[:, 1] = src[:, 0] + rng.uniform(0.03, 0.3, nb_extra)
+        src[:, 2] = np.clip(src[:, 2] + rng.choice([-12, 7, 12, 19], nb_extra), 21, 108)
+        src[:, 3] = np.clip(src[:, 3] * rng.uniform(0.3, 0.8, nb_extra), 1, 127)
+        n = np.concatenate([n, src])
+    n[:, 0] = np.maximum(n[:, 0], 0.0)
+    y = note_targets(n[:, 0], beats, downbeats)
+    cls = note_tempo_targets(n[:, 0], beats)
+    # Transcription-like damage that keeps the targets: onset jitter, durations, pitch, velocity.
+    n[:, 0] = np.maximum(n[:, 0] + rng.normal(0, rng.uniform(0, 0.012), len(n)), 0.0)
+    if rng.random() < 0.5:
+        n[:, 1] = n[:, 0] + (n[:, 1] - n[:, 0]) * np.exp(rng.normal(0, 0.4, len(n)))
+    n[:, 1] = np.maximum(n[:, 1], n[:, 0] + 0.02)
+    n[:, 2] = np.clip(n[:, 2] + rng.integers(-5, 6), 21, 108)
+    n[:, 3] = np.clip(n[:, 3] * rng.uniform(0.6, 1.3) + rng.uniform(-15, 15), 1, 127)
+    if rng.random() < 0.2:  # transcribers without velocity
+        n[:, 3] = 80
+    order = np.lexsort((n[:, 2], n[:, 0]))
+    return n[order], y[order], cls[order]
+
+
+def window_example(p: Performance, rng: np.random.Generator):
+    notes, y, cls = augment(p, rng)
+    start = int(rng.integers(0, max(1, len(notes) - SEQ_NOTES + 1)))
+    sl = slice(start, start + SEQ_NOTES)
+    x = note_features(notes[sl])
+    pad = SEQ_NOTES - len(x)
+    mask = np.concatenate([np.ones(len(x), np.float32), np.zeros(pad, np.float32)])
+    return (np.pad(x, ((0, pad), (0, 0))), np.pad(y[sl], ((0, pad), (0, 0))),
+            np.pad(cls[sl], (0, pad), constant_values=-1), mask)
+
+
+# Soft tempo targets: a Gaussian over neighbouring classes (sigma 1.5 classes, about 0.1 octave),
+# so a near miss costs less than an octave error.
+_K = torch.arange(TEMPO_BINS, dtype=torch.float32)
+TEMPO_SOFT = torch.softmax(-0.5 * ((_K[None] - _K[:, None]) / 1.5) ** 2, dim=1)
+
+
+def losses(logits, tempo_logits, y, cls, mask) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(beat BCE, downbeat BCE, tempo cross-entropy), means over the unpadded notes."""
+    bce = F.binary_cross_entropy_with_logits(logits, y, reduction="none")  # [b, n, 2]
+    m = mask.sum().clamp(min=1.0)
+    beat = (bce[..., 0] * mask).sum() / m
+    downbeat = (bce[..., 1] * mask).sum() / m
+    sel = cls >= 0
+    if not bool(sel.any()):
+        return beat, downbeat, logits.sum() * 0.0
+    tempo = -(TEMPO_SOFT[cls[sel]] * F.log_softmax(tempo_logits[sel], dim=-1)).sum(-1).mean()
+    return beat, downbeat, tempo
+
+
+@torch.no_grad()
+def validate(model, perfs: list[Performance]) -> dict[str, float]:
+    """Note-weighted mean losses over whole val performances, and the note-level beat F1 at 0.5."""
+    model.eval()
+    tot = np.zeros(3)
+    tp = fp = fn = 0
+    count = 0
+    for p in perfs:
+        notes = sort_notes(p.notes)
+        x = torch.from_numpy(note_features(notes))[None]
+        y = torch.from_numpy(note_targets(notes[:, 0], p.beats, p.downbeats))[None]
+        cls = torch.from_numpy(note_tempo_targets(notes[:, 0], p.beats))[None]
+        logits, tempo_logits = model(x)
+        parts = losses(logits, tempo_logits, y, cls, torch.ones(1, len(notes)))
+        tot += np.array([float(v) for v in parts]) * len(notes)
+        count += len(notes)
+        pred = logits[0, :, 0] > 0
+        truth = y[0, :, 0] > 0.5
+        tp += int((pred & truth).sum())
+        fp += int((pred & ~truth).sum())
+        fn += int((~pred & truth).sum())
+    model.train()
+    beat, downbeat, tempo = tot / count
+    return {"valBeat": beat, "valDownbeat": downbeat, "valTempo": tempo, "valNoteBeatF1": 2 * tp / max(1, 2 * tp + fp + fn)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", default="crnn96")
+    ap.add_argument("--steps", type=int, default=12000)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--tempo-weight", type=float, default=0.2)
+    ap.add_argument("--threads", type=int, default=1)  # the machine is shared: one thread
+    ap.add_argument("--val-every", type=int, default=500)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--run-dir", default=str(RUN_DIR))
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    folds = split(load_all())
+    train = folds["train"]
+    val = folds["val"][::2]  # every 2nd val performance, whole (about 170k notes)
+    model = NoteBeatCRNN(**NOTE_CONFIGS[args.config])
+    print(f"train {len(train)} performances, val {len(val)}; parameters {sum(p.numel() for p in model.parameters())}", flush=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    run_dir = Path(args.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    best = float("inf")
+    step = 0
+    log: list[dict] = []
+    if args.resume and (run_dir / "last.pt").exists():
+        state = torch.load(run_dir / "last.pt", weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        best, step, log = state["best"], state["step"], state["log"]
+        rng.bit_generator.state = state["numpyRng"]
+        torch.set_rng_state(state["torchRng"])
+        print("resumed at step", step, flush=True)
+    # Performances are drawn in proportion to their note count (every note equally likely).
+    counts = np.array([len(p.notes) for p in train], dtype=np.float64)
+    probs = counts / counts.sum()
+    t0 = time.time()
+    running = None
+    while step < args.steps:
+        batch = [window_example(train[i], rng) for i in rng.choice(len(train), args.batch, p=probs)]
+        x, y, cls, mask = (torch.from_numpy(np.stack([b[k] for b in batch])) for k in range(4))
+        lr = args.lr * min(1.0, (step + 1) / args.warmup) * 0.5 * (1 + np.cos(np.pi * step / args.steps))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        logits, tempo_logits = model(x)
+        beat, downbeat, tempo = losses(logits, tempo_logits, y, cls, mask)
+        loss = beat + downbeat + args.tempo_weight * tempo
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        step += 1
+        if step % args.val_every == 0 or step == args.steps:
+            v = validate(model, val)
+            score = v["valBeat"] + v["valDownbeat"] + args.tempo_weight * v["valTempo"]
+            log.append({"step": step, "minutes": (time.time() - t0) / 60, "train": running, "val": score, **v})
+            print(json.dumps(log[-1]), flush=True)
+            if score < best:
+                best = score
+                torch.save({"model": model.state_dict(), "config": args.config, "step": step, "val": score}, run_dir / "best.pt")
+            torch.save({"model": model.state_dict(), "config": args.config, "step": step, "val": score}, run_dir / f"step{step}.pt")
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "best": best, "step": step, "log": log,
+                        "numpyRng": rng.bit_generator.state, "torchRng": torch.get_rng_state()}, run_dir / "last.pt")
+            (run_dir / "log.json").write_text(json.dumps(log, indent=1))
+    print("done", step, "steps, best val", best, flush=True)
+
+
+if __name__ == "__main__":
+    main()
