@@ -24,6 +24,7 @@ from .config import HOP_SAMPLES, MODELS_DIR, RUNS_DIR, SAMPLE_RATE_HZ, SHARED_DA
 from .decode import decode_frames, decode_notes
 from .export import run_chunked
 from .features import LogMel
+from .fusion import BasicPitchPosteriors, fuse
 from .train import Setup, note_scores
 
 MAPS_DIR = SHARED_DATA / 'eval' / 'maps-enstdkcl'
@@ -40,6 +41,18 @@ def ours(audio: np.ndarray, session: ort.InferenceSession, mel: LogMel, th: dict
     post = run_chunked(session, m)
     return decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], HOP_SAMPLES / SAMPLE_RATE_HZ,
                         th['onset'], th['frame'], th['offset'])
+
+
+def ensemble(audio: np.ndarray, session: ort.InferenceSession, mel: LogMel, basic_pitch: BasicPitchPosteriors,
+             cfg: dict) -> np.ndarray:
+    """The piano-ensemble transcriber: ours fused with basic-pitch (training/fusion.py)."""
+    with torch.no_grad():
+        m = mel(torch.from_numpy(audio)[None])[0].numpy()
+    fs = HOP_SAMPLES / SAMPLE_RATE_HZ
+    post = fuse(run_chunked(session, m), *basic_pitch(audio), cfg['onsetWeight'], cfg['frameWeight'], fs)
+    th = cfg['thresholds']
+    return decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], fs, th['onset'], th['frame'],
+                        th['offset'])
 
 
 def seed(audio: np.ndarray, setup: Setup) -> np.ndarray:
@@ -74,6 +87,11 @@ def main() -> None:
     session = ort.InferenceSession(str(args.model_dir / manifest['file']), opts, providers=['CPUExecutionProvider'])
     mel = LogMel()
     systems: dict[str, list[dict]] = {'ours': []}
+    basic_pitch = None
+    if 'ensemble' in manifest:
+        basic_pitch = BasicPitchPosteriors(threads=args.threads)
+        systems['ensemble'] = []
+    ens_time = 0.0
     seed_setup = None
     if args.seed_checkpoint.exists():
         seed_setup = Setup('seed', torch.device('cpu'))
@@ -96,6 +114,13 @@ def main() -> None:
         s['file'] = f.stem
         systems['ours'].append(s)
         line = f'{f.stem:34s} ours P={s["p"]:.3f} R={s["r"]:.3f} F1={s["f1"]:.3f} F1off={s["f1_off"]:.3f} ({len(audio) / sr / dt:.0f}x rt)'
+        if basic_pitch is not None:
+            t = time.perf_counter()
+            se = note_scores(ref, ensemble(audio, session, mel, basic_pitch, manifest['ensemble']))
+            ens_time += time.perf_counter() - t
+            se['file'] = f.stem
+            systems['ensemble'].append(se)
+            line += f' | ensemble F1={se["f1"]:.3f} F1off={se["f1_off"]:.3f}'
         if seed_setup is not None:
             ss = note_scores(ref, seed(audio, seed_setup))
             ss['file'] = f.stem
@@ -122,6 +147,8 @@ def main() -> None:
         print(f'{name:8s} {m["p"]:6.3f} {m["r"]:6.3f} {m["f1"]:6.3f} {m["f1_off"]:7.3f}')
     speed = total_audio / total_time
     print(f'ours: {speed:.0f}x real time ({args.threads} threads, Python onnxruntime, features + network + decoding)')
+    if ens_time:
+        print(f'ensemble: {total_audio / ens_time:.0f}x real time (both networks, resampling, fusion, decoding)')
     if args.json:
         args.json.write_text(json.dumps({'summary': summary, 'speedX': speed, 'threads': args.threads,
                                          'manifestVersion': manifest['version'], 'files': systems}, indent=1))

@@ -25,6 +25,7 @@ from .config import (CONFIGS, F_MAX_HZ, F_MIN_HZ, HOP_SAMPLES, LOG_FLOOR, MAX_MI
                      N_MELS, REPO_ROOT, RUNS_DIR, SAMPLE_RATE_HZ)
 from .decode import FRAME_THRESHOLD, OFFSET_THRESHOLD, ONSET_THRESHOLD, decode_notes, decode_pedal
 from .features import LogMel
+from .fusion import fuse
 from .midi_data import procedural
 from .model import PianoTranscriber, ProbabilityModel
 from .synth import Sampler
@@ -88,11 +89,14 @@ def main() -> None:
     print(f'ONNX vs PyTorch max abs difference: {err:.2e}')
     assert err < 1e-4, err
     sha = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
-    thresholds = tune_thresholds(sess) if args.tune else {'onset': ONSET_THRESHOLD, 'frame': FRAME_THRESHOLD,
-                                                          'offset': OFFSET_THRESHOLD}
+    if args.tune:
+        thresholds, ensemble = tune_thresholds(sess)
+    else:
+        thresholds = {'onset': ONSET_THRESHOLD, 'frame': FRAME_THRESHOLD, 'offset': OFFSET_THRESHOLD}
+        ensemble = {'onsetWeight': 0.5, 'frameWeight': 0.5, 'thresholds': thresholds}
     manifest = {
         'name': 'piano',
-        'version': f"0.1.0-{args.config}-step{ck['step']}",
+        'version': f"0.3.0-{args.config}-step{ck['step']}" + (f'-swa{len(args.checkpoint)}' if args.checkpoint and len(args.checkpoint) > 1 else ''),
         'license': 'CC-BY-NC-SA-4.0 (conservatively: trained on renders of ASAP MIDI, CC BY-NC-SA 4.0; see MODEL_CARD.md)',
         'file': 'piano.onnx',
         'sha256': sha,
@@ -108,22 +112,28 @@ def main() -> None:
         'chunkFrames': CHUNK_FRAMES,
         'contextFrames': CONTEXT_FRAMES,
         'thresholds': {**thresholds, 'pedal': PEDAL_THRESHOLD},
+        # The piano-ensemble transcriber (training/fusion.py, src/transcription/ensemble.ts).
+        'ensemble': {**ensemble, 'with': 'basic-pitch'},
     }
     (args.out_dir / 'manifest.json').write_text(json.dumps(manifest, indent=2) + '\n')
     print(f'wrote {onnx_path} ({onnx_path.stat().st_size} bytes) and manifest.json')
-    write_fixture(sess, thresholds)
+    write_fixture(sess, thresholds, ensemble)
 
 
-def tune_thresholds(sess: ort.InferenceSession) -> dict[str, float]:
+def tune_thresholds(sess: ort.InferenceSession) -> tuple[dict[str, float], dict]:
     """Decoding thresholds chosen on the rendered validation set (held-out works and timbre; never
     MAPS): onset threshold by note F1, then frame and offset thresholds by F1 with offsets. The
     validation audio goes through the training augmentation (fixed seed) first: real input is never
-    as clean as a render, and thresholds tuned on clean renders under-detect on real recordings."""
+    as clean as a render, and thresholds tuned on clean renders under-detect on real recordings.
+    Then the same for the piano-ensemble fusion (training/fusion.py): its onset weight with the
+    onset threshold, its frame weight with the frame and offset thresholds."""
     from .data import Augmenter, Segments
+    from .fusion import BasicPitchPosteriors
     from .train import key_notes, note_scores
     val = Segments('val')
     augment = Augmenter(Segments('leak'), np.random.default_rng(2024))
     mel = LogMel()
+    basic_pitch = BasicPitchPosteriors()
     cache = []
     for i in range(len(val)):
         audio, notes, _ = val.get(i)
@@ -131,23 +141,34 @@ def tune_thresholds(sess: ort.InferenceSession) -> dict[str, float]:
         notes = key_notes(notes)
         with torch.no_grad():
             m = mel(torch.from_numpy(audio)[None])[0].numpy()
-        cache.append((run_chunked(sess, m), notes))
+        cache.append((run_chunked(sess, m), basic_pitch(audio), notes))
     fs = HOP_SAMPLES / SAMPLE_RATE_HZ
 
-    def score(on: float, fr: float, off: float, key: str) -> float:
-        return float(np.mean([note_scores(n, decode_notes(p['onset'], p['offset'], p['frame'], p['velocity'], fs,
-                                                          on, fr, off))[key] for p, n in cache]))
+    def score(on: float, fr: float, off: float, key: str, w_on: float = 1.0, w_fr: float = 1.0) -> float:
+        scores = []
+        for post, (bp_on, bp_note), n in cache:
+            p = post if (w_on, w_fr) == (1.0, 1.0) else fuse(post, bp_on, bp_note, w_on, w_fr, fs)
+            scores.append(note_scores(n, decode_notes(p['onset'], p['offset'], p['frame'], p['velocity'], fs, on, fr, off))[key])
+        return float(np.mean(scores))
     best_on = max([0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6], key=lambda t: score(t, 0.5, 0.5, 'f1'))
     best_fr, best_off = max([(fr, off) for fr in (0.3, 0.4, 0.5, 0.6) for off in (0.5, 0.7, 0.9, 1.01)],
                             key=lambda x: score(best_on, x[0], x[1], 'f1_off'))
     th = {'onset': best_on, 'frame': best_fr, 'offset': best_off}
     print(f'thresholds tuned on {len(cache)} rendered validation segments: {th}; '
           f'val F1 {score(best_on, best_fr, best_off, "f1"):.3f}, with offsets {score(best_on, best_fr, best_off, "f1_off"):.3f}')
-    return th
+    w_on, e_on = max([(w, t) for w in (0.8, 0.7, 0.6, 0.5) for t in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4)],
+                     key=lambda x: score(x[1], 0.5, 0.5, 'f1', x[0]))
+    w_fr, e_fr, e_off = max([(w, fr, off) for w in (1.0, 0.7, 0.5, 0.3) for fr in (0.3, 0.4, 0.5) for off in (0.5, 0.7, 0.9, 1.01)],
+                            key=lambda x: score(e_on, x[1], x[2], 'f1_off', w_on, x[0]))
+    ensemble = {'onsetWeight': w_on, 'frameWeight': w_fr, 'thresholds': {'onset': e_on, 'frame': e_fr, 'offset': e_off}}
+    print(f'ensemble with basic-pitch: {ensemble}; val F1 {score(e_on, e_fr, e_off, "f1", w_on, w_fr):.3f}, '
+          f'with offsets {score(e_on, e_fr, e_off, "f1_off", w_on, w_fr):.3f}')
+    return th, ensemble
 
 
-def write_fixture(sess: ort.InferenceSession, th: dict[str, float]) -> None:
-    """3 s of procedural material with the held-out timbre: Python features, posteriors, notes."""
+def write_fixture(sess: ort.InferenceSession, th: dict[str, float], ensemble: dict) -> None:
+    """3 s of procedural material with the held-out timbre: Python features, posteriors, notes, and
+    the piano-ensemble's notes."""
     rng = np.random.default_rng(7)
     notes, _ = procedural(rng, 3.0)
     audio = Sampler(load_bank('musescore')).render(notes[:, :4], 3.0, rng)
@@ -159,6 +180,13 @@ def write_fixture(sess: ort.InferenceSession, th: dict[str, float]) -> None:
     post = run_chunked(sess, mel)
     est = decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], HOP_SAMPLES / SAMPLE_RATE_HZ,
                        th['onset'], th['frame'], th['offset'])
+    from .fusion import BasicPitchPosteriors
+    fs = HOP_SAMPLES / SAMPLE_RATE_HZ
+    fused = fuse(post, *BasicPitchPosteriors()(audio.astype(np.float32) / 32768.0), ensemble['onsetWeight'],
+                 ensemble['frameWeight'], fs)
+    eth = ensemble['thresholds']
+    est_ens = decode_notes(fused['onset'], fused['offset'], fused['frame'], fused['velocity'], fs, eth['onset'], eth['frame'],
+                           eth['offset'])
     probe_frames = [0, 1, 37, 75, 120, len(mel) - 1]
     fixture = {
         'sampleRateHz': SAMPLE_RATE_HZ,
@@ -168,6 +196,8 @@ def write_fixture(sess: ort.InferenceSession, th: dict[str, float]) -> None:
         'posteriors': {k: [[round(float(v), 6) for v in post[k][t]] for t in probe_frames] for k in OUTPUTS},
         'notes': [{'onsetSec': round(float(n[0]), 6), 'offsetSec': round(float(n[1]), 6), 'pitchMidi': int(n[2]),
                    'velocity': int(n[3])} for n in est],
+        'ensembleNotes': [{'onsetSec': round(float(n[0]), 6), 'offsetSec': round(float(n[1]), 6), 'pitchMidi': int(n[2]),
+                           'velocity': int(n[3])} for n in est_ens],
         'pedal': [{'onsetSec': round(a, 6), 'offsetSec': round(b, 6)}
                   for a, b in decode_pedal(post['pedal'][:, 0], HOP_SAMPLES / SAMPLE_RATE_HZ, PEDAL_THRESHOLD)],
         'referenceNotes': [{'onsetSec': float(n[0]), 'offsetSec': float(n[4]), 'pitchMidi': int(n[2])} for n in notes],

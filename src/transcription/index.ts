@@ -3,9 +3,10 @@
  */
 import type { Transcriber } from '../types.js';
 import { BasicPitchTranscriber } from './basicPitch.js';
+import { PianoEnsembleTranscriber } from './ensemble.js';
 import { PianoTranscriber } from './piano.js';
 
-export const TRANSCRIBER_NAMES = ['basic-pitch', 'piano'] as const;
+export const TRANSCRIBER_NAMES = ['basic-pitch', 'piano', 'piano-ensemble'] as const;
 export type TranscriberName = (typeof TRANSCRIBER_NAMES)[number];
 
 export interface TranscriberOptions {
@@ -20,6 +21,8 @@ export async function createTranscriber(name: TranscriberName, opts: Transcriber
       return BasicPitchTranscriber.create({ intraOpNumThreads: opts.intraOpNumThreads });
     case 'piano':
       return PianoTranscriber.create({ intraOpNumThreads: opts.intraOpNumThreads });
+    case 'piano-ensemble':
+      return PianoEnsembleTranscriber.create({ intraOpNumThreads: opts.intraOpNumThreads });
     default: {
       const unknown: never = name;
       throw new Error(`Unknown transcriber '${String(unknown)}'; choose one of ${TRANSCRIBER_NAMES.join(', ')}.`);

@@ -48,6 +48,16 @@ const ManifestSchema = z.object({
   chunkFrames: z.number().int().positive(),
   contextFrames: z.number().int().nonnegative(),
   thresholds: z.object({ onset: z.number(), frame: z.number(), offset: z.number(), pedal: z.number().optional() }),
+  // How the piano-ensemble transcriber fuses this model with basic-pitch (./ensemble.ts); chosen on
+  // rendered validation audio by training/export.py. Absent in models exported before it.
+  ensemble: z
+    .object({
+      with: z.literal('basic-pitch'),
+      onsetWeight: z.number().min(0).max(1),
+      frameWeight: z.number().min(0).max(1),
+      thresholds: z.object({ onset: z.number(), frame: z.number(), offset: z.number() }),
+    })
+    .optional(),
 });
 export type PianoManifest = z.infer<typeof ManifestSchema>;
 export type MelFrontEnd = PianoManifest['features'];
