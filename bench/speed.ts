@@ -5,7 +5,7 @@
  * other, each in its own child process, the way the cloud runs them (every stage reads the
  * previous stage's output from a file):
  *   decode (16-bit WAV -> float PCM) -> separate (htdemucs; the `other` stem is handed on)
- *   -> transcribe (basic-pitch on the `other` stem) -> postprocess + MIDI encode.
+ *   -> transcribe (the default transcriber on the `other` stem) -> postprocess + MIDI encode.
  * Then a separation-only run on a long song (default 10 minutes) for its peak memory.
  *
  * Reported per stage: model load time, processing time (the stage call alone, without reading or
@@ -30,6 +30,7 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AudioData } from '../src/types.js';
+import { DEFAULT_TRANSCRIBER } from '../src/transcription/index.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const MUSDB_MIX = fileURLToPath(new URL('../../shared/data/eval/musdb18-sample/mixture.wav', import.meta.url));
@@ -96,11 +97,11 @@ async function runChild(stage: StageName, input: string, output: string, threads
       return { ok: true, loadSec, processSec: sec, audioSec: audioSec(audio), detail: sep.info.version };
     }
     case 'transcribe': {
-      const { createTranscriber } = await import('../src/transcription/index.js');
+      const { createTranscriber, DEFAULT_TRANSCRIBER } = await import('../src/transcription/index.js');
       const { downmixToMono } = await import('../src/audio/channels.js');
       const { transcriptionToJson } = await import('../src/pipeline/serialize.js');
       const audio = decodeWavFloat32(readBytes(input));
-      const { value: tr, sec: loadSec } = await timeIt(() => createTranscriber('basic-pitch', threads ? { intraOpNumThreads: threads } : {}));
+      const { value: tr, sec: loadSec } = await timeIt(() => createTranscriber(DEFAULT_TRANSCRIBER, threads ? { intraOpNumThreads: threads } : {}));
       // Downmix inside the timed part: the pipeline's transcribe stage does it too.
       const { value: transcription, sec } = await timeIt(() => tr.transcribe(downmixToMono(audio)));
       await tr.dispose?.();
@@ -254,7 +255,7 @@ async function main(): Promise<void> {
       }
       const notes = join(dir, `notes-${seconds}.json`);
       const tr = dec.ok ? await spawnStage('transcribe', toTranscribe, notes, opts.threads) : { ok: false, reason: 'no decoded input' };
-      rows.push(row(label, `transcribe (basic-pitch, ${toTranscribe === decoded ? 'mix' : 'other stem'})`, tr));
+      rows.push(row(label, `transcribe (${DEFAULT_TRANSCRIBER}, ${toTranscribe === decoded ? 'mix' : 'other stem'})`, tr));
       console.error(rows.at(-1));
       const pp = tr.ok ? await spawnStage('postprocess', `${notes}::${seconds}`, join(dir, `out-${seconds}.mid`), opts.threads) : { ok: false, reason: 'no transcription' };
       rows.push(row(label, 'postprocess + MIDI encode', pp));

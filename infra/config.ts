@@ -15,7 +15,8 @@ export const stackConfigSchema = z.object({
   separation: z.enum(['batch', 'lambda']).default('batch'),
   /** Separator id passed to the core (`none` transcribes the mix directly). */
   separator: z.string().min(1).default('htdemucs'),
-  transcriber: z.string().min(1).default('basic-pitch'),
+  /** Transcriber id (the core's DEFAULT_TRANSCRIBER; infra does not import the core). */
+  transcriber: z.string().min(1).default('piano-ensemble'),
   postprocess: z.enum(['default', 'raw']).default('default'),
   /** Uploads under this prefix with an audio suffix start a run. Must end with `/`. */
   uploadPrefix: z.string().regex(/^[^*]+\/$/, 'must end with "/" and contain no "*"').default('uploads/'),

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { SEPARATOR_NAMES } from '../../src/separation/index.js';
-import { TRANSCRIBER_NAMES } from '../../src/transcription/index.js';
+import { DEFAULT_TRANSCRIBER, TRANSCRIBER_NAMES } from '../../src/transcription/index.js';
 import { ConfigurationError } from './errors.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -50,7 +50,7 @@ export const separateConfigSchema = z.object({
 
 export const transcribeConfigSchema = z.object({
   OUTPUT_BUCKET: bucket,
-  TRANSCRIBER: z.enum(TRANSCRIBER_NAMES).default('basic-pitch'),
+  TRANSCRIBER: z.enum(TRANSCRIBER_NAMES).default(DEFAULT_TRANSCRIBER),
   ORT_INTRA_OP_THREADS: threads,
 });
 

@@ -9,6 +9,9 @@ import { PianoTranscriber } from './piano.js';
 export const TRANSCRIBER_NAMES = ['basic-pitch', 'piano', 'piano-ensemble'] as const;
 export type TranscriberName = (typeof TRANSCRIBER_NAMES)[number];
 
+/** The default: best onset and offset note F1 on the real MAPS recordings (`npm run bench`, models/piano/MODEL_CARD.md). */
+export const DEFAULT_TRANSCRIBER: TranscriberName = 'piano-ensemble';
+
 export interface TranscriberOptions {
   /** onnxruntime intra-op threads; default: onnxruntime's choice (all cores). */
   intraOpNumThreads?: number;

@@ -64,7 +64,7 @@ describe('Local cloud: upload -> MIDI', () => {
       status: 'succeeded',
       input: { bucket: cloud.inputBucket, key: 'uploads/session/take one.wav', sizeBytes: song.length },
       outputs: { midi: 'results/session/take one.mid', stems: {} },
-      models: { separator: null, transcriber: { name: 'basic-pitch' } },
+      models: { separator: null, transcriber: { name: 'piano-ensemble' } },
       execution: execution?.name,
     });
     expect(manifest.durationSec).toBeCloseTo(2, 3);

@@ -8,7 +8,7 @@ import { InputError, InputErrorCode } from '../../errors.js';
 import { runPipeline, type PipelineResult } from '../../pipeline/run.js';
 import { renderPianoRollSvg } from '../../picture/pianoroll.js';
 import { SEPARATOR_NAMES, type SeparatorName } from '../../separation/index.js';
-import { TRANSCRIBER_NAMES, type TranscriberName } from '../../transcription/index.js';
+import { DEFAULT_TRANSCRIBER, TRANSCRIBER_NAMES, type TranscriberName } from '../../transcription/index.js';
 import { presentStems } from '../../separation/stems.js';
 import { createProgressReporter } from '../progress.js';
 import { siblingPath, writeFileAtomic } from '../output.js';
@@ -42,7 +42,7 @@ export function registerTranscribeCommand(program: Command): void {
     .addOption(new Option('--separator <name>', 'stem separator').choices([...SEPARATOR_NAMES]).default('htdemucs'))
     .option('--no-separation', 'transcribe the input as it is (solo piano); same as --separator none')
     .addOption(
-      new Option('--transcriber <name>', 'note transcriber').choices([...TRANSCRIBER_NAMES]).default('basic-pitch'),
+      new Option('--transcriber <name>', 'note transcriber').choices([...TRANSCRIBER_NAMES]).default(DEFAULT_TRANSCRIBER),
     )
     .option('--raw', "skip musical post-processing: write the model's notes as they are")
     .option('--json <notes.json>', 'also write the notes, tempo and key as JSON')
