@@ -7,7 +7,8 @@
  *    F-measure, tempo accuracy (MIREX ACC1/ACC2 on the median tempo), meter guess.
  * 2. Key estimation on ASAP key annotations, for each pitch-class profile (MIREX weighted score).
  * 3. Each post-processing step's effect on note P/R/F1 on the 14 MAPS ENSTDkCl recordings,
- *    transcribed with the project's basic-pitch transcriber (transcriptions cached in /tmp).
+ *    transcribed with the pipeline's default transcriber (`--transcriber NAME` for another; cached in /tmp;
+ *    `--steps` runs only this section).
  *
  * `runPostprocessBench({ quick })` returns the markdown tables, for `npm run bench`.
  */
@@ -36,6 +37,7 @@ import {
 } from '../src/postprocess/index.js';
 import { DEFAULT_NOTE_LENGTHS, type NoteLengthOptions } from '../src/postprocess/noteLengths.js';
 import { DEFAULT_VELOCITY } from '../src/postprocess/velocity.js';
+import type { TranscriberName } from '../src/transcription/index.js';
 import type { Note, Transcription } from '../src/types.js';
 
 const SHARED_DATA = fileURLToPath(new URL('../../shared/data/', import.meta.url));
@@ -283,9 +285,16 @@ export function runKeyBench(quick: boolean): { rows: KeyBenchRow[]; table: strin
 }
 
 // ---------------------------------------------------------------------------------------------
-// Each step's effect on note P/R/F1 on MAPS, with the project's basic-pitch transcriber.
+// Each step's effect on note P/R/F1 on MAPS, with the project's default transcriber.
 
+// basic-pitch's transcriptions stay where training/evaluate.py reads them (--basic-pitch-notes).
 const MAPS_CACHE_DIR = '/tmp/stemscribe-bench-maps-transcriptions';
+
+/** One cache folder per transcriber and model version, so a new export is never scored from stale notes. */
+function mapsCacheDir(name: string, version: string): string {
+  if (name === 'basic-pitch') return MAPS_CACHE_DIR;
+  return `${MAPS_CACHE_DIR}-${name}-${version.replace(/[^A-Za-z0-9._-]+/g, '_')}`;
+}
 
 export interface MapsPiece {
   name: string;
@@ -293,39 +302,43 @@ export interface MapsPiece {
   transcription: Transcription;
 }
 
-/** Transcribes each MAPS recording once (cached as JSON under /tmp); undefined if unavailable. */
-export async function loadMapsTranscriptions(quick: boolean): Promise<MapsPiece[] | undefined> {
+/**
+ * Transcribes each MAPS recording once with `transcriberName` (default: the pipeline's default;
+ * cached as JSON under /tmp); undefined if unavailable.
+ */
+export async function loadMapsTranscriptions(quick: boolean, transcriberName?: TranscriberName): Promise<MapsPiece[] | undefined> {
   if (!existsSync(MAPS_DIR)) return undefined;
-  const { createTranscriber } = await import('../src/transcription/index.js');
+  const { createTranscriber, DEFAULT_TRANSCRIBER } = await import('../src/transcription/index.js');
   const { decodeAudio } = await import('../src/audio/decode.js');
   const { notesFromTsv } = await import('../src/eval/io.js');
-  mkdirSync(MAPS_CACHE_DIR, { recursive: true });
+  const name = transcriberName ?? DEFAULT_TRANSCRIBER;
+  const transcriber = await createTranscriber(name, { intraOpNumThreads: 1 });
+  const cacheDir = mapsCacheDir(name, transcriber.info.version);
+  mkdirSync(cacheDir, { recursive: true });
   const names = readdirSync(MAPS_DIR)
     .filter((f) => f.endsWith('.flac'))
     .map((f) => f.replace(/\.flac$/, ''))
     .sort();
   const pieces: MapsPiece[] = [];
-  let transcriber: Awaited<ReturnType<typeof createTranscriber>> | undefined;
   try {
-    for (const name of quick ? names.slice(0, 4) : names) {
-      const cachePath = join(MAPS_CACHE_DIR, `${name}.json`);
+    for (const piece of quick ? names.slice(0, 4) : names) {
+      const cachePath = join(cacheDir, `${piece}.json`);
       let transcription: Transcription;
       if (existsSync(cachePath)) {
         transcription = JSON.parse(readFileSync(cachePath, 'utf8')) as Transcription;
       } else {
-        transcriber ??= await createTranscriber('basic-pitch', { intraOpNumThreads: 1 });
-        const audio = await decodeAudio(new Uint8Array(readFileSync(join(MAPS_DIR, `${name}.flac`))), {
-          fileName: `${name}.flac`,
+        const audio = await decodeAudio(new Uint8Array(readFileSync(join(MAPS_DIR, `${piece}.flac`))), {
+          fileName: `${piece}.flac`,
           limits: { maxDurationSec: 3600 },
         });
         transcription = await transcriber.transcribe(audio);
         writeFileSync(cachePath, JSON.stringify(transcription));
       }
-      const reference = notesFromTsv(readFileSync(join(MAPS_DIR, `${name}.tsv`), 'utf8'), `${name}.tsv`);
-      pieces.push({ name, reference, transcription });
+      const reference = notesFromTsv(readFileSync(join(MAPS_DIR, `${piece}.tsv`), 'utf8'), `${piece}.tsv`);
+      pieces.push({ name: piece, reference, transcription });
     }
   } finally {
-    await transcriber?.dispose?.();
+    await transcriber.dispose?.();
   }
   return pieces;
 }
@@ -413,20 +426,23 @@ export interface PostprocessBenchResult {
   steps?: StepRow[];
 }
 
-export async function runPostprocessBench(opts: { quick: boolean }): Promise<PostprocessBenchResult> {
+export async function runPostprocessBench(opts: { quick: boolean; stepsOnly?: boolean; transcriber?: TranscriberName }): Promise<PostprocessBenchResult> {
+  const { DEFAULT_TRANSCRIBER } = await import('../src/transcription/index.js');
+  const transcriberName = opts.transcriber ?? DEFAULT_TRANSCRIBER;
   const sections: string[] = [];
   const scope = opts.quick ? 'quick: every 8th ASAP performance, 4 MAPS pieces' : 'full: all ASAP performances, 14 MAPS pieces';
   sections.push(`Post-processing benchmark (${scope}).`);
-  const beat = existsSync(ASAP_DIR) ? await runBeatBench(opts.quick) : undefined;
-  sections.push(beat ? `### Beat tracking on ASAP performance MIDI\n\n${beat.table}` : '_ASAP not found: beat benchmark skipped._');
-  const key = existsSync(ASAP_DIR) ? runKeyBench(opts.quick) : undefined;
+  const asap = existsSync(ASAP_DIR) && !opts.stepsOnly;
+  const beat = asap ? await runBeatBench(opts.quick) : undefined;
+  if (!opts.stepsOnly) sections.push(beat ? `### Beat tracking on ASAP performance MIDI\n\n${beat.table}` : '_ASAP not found: beat benchmark skipped._');
+  const key = asap ? runKeyBench(opts.quick) : undefined;
   sections.push(key ? `### Key estimation on ASAP (whole performance vs the opening key signature)\n\n${key.table}` : '');
   let steps: StepRow[] | undefined;
-  const pieces = await loadMapsTranscriptions(opts.quick);
+  const pieces = await loadMapsTranscriptions(opts.quick, transcriberName);
   if (pieces) {
     const s = await runMapsStepBench(pieces);
     steps = s.rows;
-    sections.push(`### Each step's effect on note P/R/F1 (basic-pitch on MAPS, 50 ms onset tolerance)\n\n${s.table}`);
+    sections.push(`### Each step's effect on note P/R/F1 (${transcriberName} on MAPS, 50 ms onset tolerance)\n\n${s.table}`);
     sections.push(`### Where the key filter changes precision\n\n${s.keyFilterTable}`);
   } else {
     sections.push('_MAPS not found: step-effect benchmark skipped._');
@@ -441,7 +457,10 @@ if (isMain) {
     // The fold decoder settings and checkpoints are chosen on: beat tracking only.
     process.stdout.write(`${(await runBeatBench(quick, 'val')).table}\n`);
   } else {
-    const result = await runPostprocessBench({ quick });
+    // --steps: only the MAPS step-effect section; --transcriber NAME: whose notes (default: the pipeline's).
+    const t = process.argv.indexOf('--transcriber');
+    const transcriber = t >= 0 ? (process.argv[t + 1] as TranscriberName) : undefined;
+    const result = await runPostprocessBench({ quick, stepsOnly: process.argv.includes('--steps'), ...(transcriber ? { transcriber } : {}) });
     process.stdout.write(`${result.markdown}\n`);
   }
 }
