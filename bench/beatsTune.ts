@@ -65,8 +65,7 @@ function evaluate(item: AsapItem, probs: NoteBeatProbabilities, s: Setting): Bea
 }
 
 const fold = arg('--fold', 'val');
-// The note-level model is not installed: an export of training/beats/note_export.py (its default folder).
-const modelDir = arg('--model-dir', join(import.meta.dirname, '..', 'training', 'runs', 'beats-notes', 'export'));
+const modelDir = arg('--model-dir', join(import.meta.dirname, '..', 'models', 'beats-notes'));
 const every = Number(arg('--every', '1'));
 const grids = arg('--grid', 'base').split(',');
 const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as { version: string; split: { valPieces: string[]; testPieces: string[] } };

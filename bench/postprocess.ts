@@ -17,6 +17,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeMidiNotes } from '../src/midi/decode.js';
 import { BeatModel, type BeatActivations } from '../src/postprocess/beatModel.js';
+import { NoteBeatModel } from '../src/postprocess/noteBeatModel.js';
 import { estimateKey, KEY_PROFILE_NAMES, type KeyProfileName } from '../src/postprocess/key.js';
 import { keyFromSignature } from '../src/postprocess/keyNames.js';
 import {
@@ -130,8 +131,9 @@ export function evaluateBeatsOn(
   tracker: BeatTrackerName = 'handmade',
   activations?: BeatActivations,
   decoder: LearnedBeatDecoder = DEFAULT_LEARNED_DECODER,
+  meterActivations?: BeatActivations,
 ): BeatBenchRow {
-  const tracked = trackBeatsAndMeter(notes, tracker, activations, decoder);
+  const tracked = trackBeatsAndMeter(notes, tracker, activations, decoder, meterActivations);
   const beats = tracked.beatsSec;
   const ref = item.annotations;
   const { acc1, acc2 } = tempoAccuracy(medianTempoBpm(ref.beatsSec), medianTempoBpm(beats));
@@ -187,7 +189,7 @@ export function heldOutBeatPieces(fold: BeatFold = 'test'): Set<string> | undefi
 }
 
 export interface BeatBenchResult {
-  rows: { handmade: BeatBenchRow[]; learned: BeatBenchRow[]; learnedDbn: BeatBenchRow[]; handmadeAll: BeatBenchRow[] };
+  rows: { handmade: BeatBenchRow[]; learned: BeatBenchRow[]; learnedDbn: BeatBenchRow[]; learnedDbnMeter: BeatBenchRow[]; handmadeAll: BeatBenchRow[] };
   table: string;
 }
 
@@ -202,9 +204,12 @@ export async function runBeatBench(quick: boolean, fold: BeatFold = 'test'): Pro
   const test = heldOut ? all.filter((item) => heldOut.has(asapPiece(item.name))) : [];
   const items = quick ? test.filter((_, i) => i % 3 === 0) : test;
   const model = heldOut ? await BeatModel.create({ intraOpNumThreads: 1 }) : undefined;
+  // The pipeline's downbeats and meter come from the note-level model when it is installed.
+  const meterModel = heldOut ? await NoteBeatModel.create({ intraOpNumThreads: 1 }).catch(() => undefined) : undefined;
   const handmade: BeatBenchRow[] = [];
   const learned: BeatBenchRow[] = [];
   const learnedDbn: BeatBenchRow[] = [];
+  const learnedDbnMeter: BeatBenchRow[] = [];
   try {
     for (const item of items) {
       const notes = decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)));
@@ -213,10 +218,12 @@ export async function runBeatBench(quick: boolean, fold: BeatFold = 'test'): Pro
         const act = await model.activations(notes);
         learned.push(evaluateBeatsOn(item, notes, 'learned', act, 'dp'));
         learnedDbn.push(evaluateBeatsOn(item, notes, 'learned', act, 'dbn'));
+        if (meterModel) learnedDbnMeter.push(evaluateBeatsOn(item, notes, 'learned', act, 'dbn', await meterModel.activations(notes)));
       }
     }
   } finally {
     await model?.dispose();
+    await meterModel?.dispose();
   }
   const handmadeAll: BeatBenchRow[] = [];
   if (!quick && fold === 'test') {
@@ -226,13 +233,14 @@ export async function runBeatBench(quick: boolean, fold: BeatFold = 'test'): Pro
   if (heldOut) {
     lines.push(beatTableRow('hand-made (Ellis DP), held-out pieces', handmade));
     lines.push(beatTableRow(`learned activation + DP${DEFAULT_LEARNED_DECODER === 'dp' ? ' (default)' : ''}, held-out pieces`, learned));
-    lines.push(beatTableRow(`learned activation + DBN${DEFAULT_LEARNED_DECODER === 'dbn' ? ' (default)' : ''}, held-out pieces`, learnedDbn));
+    lines.push(beatTableRow(`learned activation + DBN, held-out pieces`, learnedDbn));
+    if (learnedDbnMeter.length > 0) lines.push(beatTableRow('learned + DBN, downbeats/meter from the note-level model (default), held-out pieces', learnedDbnMeter));
   }
   if (handmadeAll.length > 0) lines.push(beatTableRow('hand-made, all performances', handmadeAll));
   const scope = heldOut
     ? `Held-out: ${new Set(items.map((i) => asapPiece(i.name))).size} ${fold}-fold pieces never used in training (split by piece, see models/beats/manifest.json)${quick ? ', every 3rd performance' : ''}.`
     : 'No beat model installed: hand-made tracker only.';
-  return { rows: { handmade, learned, learnedDbn, handmadeAll }, table: `${scope}\n\n${lines.join('\n')}` };
+  return { rows: { handmade, learned, learnedDbn, learnedDbnMeter, handmadeAll }, table: `${scope}\n\n${lines.join('\n')}` };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,10 +3,9 @@
  * training/beats/note_features.py), a CRNN over the note sequence in ONNX (trained on ASAP by
  * training/beats/note_train.py, after PM2S: Liu, Mou, Benetos, ISMIR 2022), through onnxruntime-node.
  *
- * An experiment, not the shipped tracker: on the validation pieces it scored below the frame-level
- * TCN of models/beats on beat F (58.3 vs 60.7; better on meter, see training/beats/README.md), so no
- * weights are installed and `modelDir` must name an export of training/beats/note_export.py.
- * bench/beatsTune.ts measures it.
+ * Used for downbeats and meter only (models/beats-notes): on the validation pieces its beats scored
+ * below the frame-level TCN of models/beats (beat F 58.3 vs 60.7), its meter far above it (89 vs 72 %
+ * duple/triple right with the TCN's beats; training/beats/README.md). bench/beatsTune.ts measures it.
  *
  * The network says, per note, how likely its onset is a beat, a downbeat, and which local tempo
  * (inter-beat-interval class) it is in. `frameActivations` renders that on a frame grid, so that the
@@ -18,6 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { ModelError } from '../errors.js';
+import { modelPath } from '../models/paths.js';
 import type { Note } from '../types.js';
 import type { BeatActivations } from './beatModel.js';
 
@@ -134,8 +134,8 @@ export interface NoteBeatModelManifest {
 }
 
 export interface NoteBeatModelOptions {
-  /** Folder with manifest.json and the ONNX file (written by training/beats/note_export.py --out-dir). */
-  modelDir: string;
+  /** Folder with manifest.json and the ONNX file (default models/beats-notes). */
+  modelDir?: string;
   intraOpNumThreads?: number;
 }
 
@@ -148,16 +148,16 @@ export class NoteBeatModel {
     this.#session = session;
   }
 
-  static async create(opts: NoteBeatModelOptions): Promise<NoteBeatModel> {
-    const dir = opts.modelDir;
+  static async create(opts: NoteBeatModelOptions = {}): Promise<NoteBeatModel> {
+    const dir = opts.modelDir ?? modelPath('beats-notes');
     const manifestPath = join(dir, 'manifest.json');
-    if (!existsSync(manifestPath)) throw new ModelError(`Beat model manifest ${manifestPath} not found; export one with training/beats/note_export.py.`, STAGE);
+    if (!existsSync(manifestPath)) throw new ModelError(`Beat model manifest ${manifestPath} not found; reinstall stemscribe or set STEMSCRIBE_MODELS_DIR.`, STAGE);
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as NoteBeatModelManifest;
     if (manifest.nbFeatures !== NOTE_BEAT_NB_FEATURES || !manifest.tempoOutput || !Array.isArray(manifest.tempoBpm)) {
       throw new ModelError(`Beat model ${dir} expects ${manifest.nbFeatures} features per note; this build computes ${NOTE_BEAT_NB_FEATURES} (and needs a tempo output).`, STAGE);
     }
     const file = join(dir, manifest.file);
-    if (!existsSync(file)) throw new ModelError(`Beat model ${file} not found; export one with training/beats/note_export.py.`, STAGE);
+    if (!existsSync(file)) throw new ModelError(`Beat model ${file} not found; reinstall stemscribe or set STEMSCRIBE_MODELS_DIR.`, STAGE);
     const bytes = new Uint8Array(readFileSync(file));
     if (manifest.sha256 && createHash('sha256').update(bytes).digest('hex') !== manifest.sha256) {
       throw new ModelError(`Beat model ${file} does not match the checksum in its manifest (damaged or replaced file).`, STAGE);
@@ -201,7 +201,26 @@ export class NoteBeatModel {
     return { notes: sorted, beat, downbeat, tempoBpm, tempo };
   }
 
+  /** Per-frame activations for the decoders (floor 0.02 where no note starts: chosen on the val pieces). */
+  async activations(notes: readonly Note[]): Promise<BeatActivations> {
+    return frameActivations(await this.noteProbabilities(notes), NOTE_BEAT_FPS, NOTE_BEAT_FLOOR);
+  }
+
   async dispose(): Promise<void> {
     await this.#session.release();
   }
+}
+
+/** Activation where no note starts (bench/beatsTune.ts --grid floor, val fold). */
+export const NOTE_BEAT_FLOOR = 0.02;
+
+let shared: Promise<NoteBeatModel> | undefined;
+
+/** The installed model, loaded once per process on first use. */
+export function defaultNoteBeatModel(): Promise<NoteBeatModel> {
+  shared ??= NoteBeatModel.create({ intraOpNumThreads: 1 }).catch((e: unknown) => {
+    shared = undefined;
+    throw e;
+  });
+  return shared;
 }

@@ -70,17 +70,12 @@ describe('frameActivations', () => {
   });
 });
 
-// The note-level model is an experiment whose weights are not installed (see noteBeatModel.ts):
-// its parity test runs against an export named by STEMSCRIBE_NOTE_BEAT_MODEL_DIR, the one that wrote
-// the fixture (training/beats/note_export.py --out-dir DIR).
-const exportDir = process.env.STEMSCRIBE_NOTE_BEAT_MODEL_DIR;
-
-describe('NoteBeatModel', () => {
+describe('NoteBeatModel (models/beats-notes)', () => {
   let model: NoteBeatModel | undefined;
   afterAll(async () => model?.dispose());
 
-  it.skipIf(!exportDir)('gives the probabilities onnxruntime gave in Python for the same notes (needs STEMSCRIBE_NOTE_BEAT_MODEL_DIR)', async () => {
-    model = await NoteBeatModel.create({ modelDir: exportDir!, intraOpNumThreads: 1 });
+  it('gives the probabilities onnxruntime gave in Python for the same notes', async () => {
+    model = await NoteBeatModel.create({ intraOpNumThreads: 1 });
     const probs = await model.noteProbabilities(fixtureNotes);
     expect(probs.beat).toHaveLength(fixture.beat.length);
     let maxDiff = 0;
@@ -108,6 +103,16 @@ describe('NoteBeatModel', () => {
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
     writeFileSync(join(dir, 'beats.onnx'), new Uint8Array([1, 2, 3]));
     await expect(NoteBeatModel.create({ modelDir: dir })).rejects.toThrow(/checksum/);
+  });
+
+  it('activations() renders the probabilities on the 50 fps grid with the val-chosen floor', async () => {
+    model ??= await NoteBeatModel.create({ intraOpNumThreads: 1 });
+    const act = await model.activations(fixtureNotes);
+    const probs = await model.noteProbabilities(fixtureNotes);
+    const direct = frameActivations(probs, 50, 0.02);
+    expect(act.fps).toBe(50);
+    expect(Array.from(act.beat)).toEqual(Array.from(direct.beat));
+    expect(Array.from(act.downbeat)).toEqual(Array.from(direct.downbeat));
   });
 
   it('a missing model folder is a ModelError naming the manifest', async () => {

@@ -2,9 +2,8 @@
 
   PYTHONPATH=. training/.venv/bin/python -m training.beats.note_export --checkpoint training/runs/beats-notes/best.pt
 
-Writes training/runs/beats-notes/export/{beats.onnx,manifest.json} (with the val and test pieces, so
-bench/beatsTune.ts reports only on pieces the model never saw; not models/beats: this model measured
-below the shipped TCN there, see README.md) and test/postprocess/fixtures/note-beat-parity.json
+Writes models/beats-notes/{beats.onnx,manifest.json} (with the val and test pieces, so the benchmarks
+report only on pieces the model never saw; the pipeline uses it for downbeats and meter, see README.md) and test/postprocess/fixtures/note-beat-parity.json
 (synthetic notes -> features and probabilities from numpy/onnxruntime, checked by the TS test).
 """
 from __future__ import annotations
@@ -22,7 +21,7 @@ from .data import ROOT, TEST_PERCENT, VAL_PERCENT, load_all, split
 from .note_features import NB_NOTE_FEATURES, note_features, sort_notes, tempo_bin_bpm
 from .note_model import NOTE_CONFIGS, NoteBeatCRNN
 
-OUT_DIR = ROOT / "training" / "runs" / "beats-notes" / "export"
+OUT_DIR = ROOT / "models" / "beats-notes"
 FIXTURE = ROOT / "test" / "postprocess" / "fixtures" / "note-beat-parity.json"
 
 
@@ -78,7 +77,7 @@ def main() -> None:
     log = json.loads(log_path.read_text()) if log_path.exists() else []
     minutes = next((r["minutes"] for r in log if r["step"] == ckpt["step"]), None)
     manifest = {
-        "name": "beats",
+        "name": "beats-notes",
         "version": f"0.2.0-{ckpt['config']}-step{ckpt['step']}",
         "license": "CC BY-NC-SA 4.0 (weights trained on ASAP, CC BY-NC-SA 4.0; see MODEL_CARD.md)",
         "file": "beats.onnx",
