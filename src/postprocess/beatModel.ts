@@ -118,33 +118,15 @@ export class BeatModel {
 
   static async create(opts: BeatModelOptions = {}): Promise<BeatModel> {
     const dir = opts.modelDir ?? modelPath('beats');
-    const manifestPath = join(dir, 'manifest.json');
-    if (!existsSync(manifestPath)) throw new ModelError(`Beat model manifest ${manifestPath} not found; reinstall stemscribe or set STEMSCRIBE_MODELS_DIR.`, STAGE);
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as BeatModelManifest;
-    if (manifest.fps !== BEAT_FPS || manifest.nbFeatures !== BEAT_NB_FEATURES) {
-      throw new ModelError(`Beat model ${dir} expects ${manifest.nbFeatures} features at ${manifest.fps} fps; this build computes ${BEAT_NB_FEATURES} at ${BEAT_FPS}.`, STAGE);
-    }
-    const file = join(dir, manifest.file);
-    if (!existsSync(file)) throw new ModelError(`Beat model ${file} not found; reinstall stemscribe or set STEMSCRIBE_MODELS_DIR.`, STAGE);
-    const bytes = new Uint8Array(readFileSync(file));
-    if (manifest.sha256 && createHash('sha256').update(bytes).digest('hex') !== manifest.sha256) {
-      throw new ModelError(`Beat model ${file} does not match the checksum in its manifest (damaged or replaced file).`, STAGE);
-    }
-    // Imported here so that the pure post-processing path never loads the native runtime.
-    const ort = await import('onnxruntime-node');
-    let session: InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(bytes, {
-        executionProviders: ['cpu'],
-        ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
-      });
-    } catch (e) {
-      throw new ModelError(`Beat model ${file} could not be loaded (missing, corrupt or incompatible file).`, STAGE, { cause: e });
-    }
-    const names = [manifest.output, ...(manifest.tempoOutput ? [manifest.tempoOutput] : [])];
-    if (!session.inputNames.includes(manifest.input) || names.some((n) => !session.outputNames.includes(n))) {
-      throw new ModelError(`Beat model ${file} does not have the tensors its manifest names (${manifest.input} -> ${manifest.output}).`, STAGE);
-    }
+    const { manifest, session } = await openBeatOnnx<BeatModelManifest>(
+      dir,
+      (m) =>
+        m.fps !== BEAT_FPS || m.nbFeatures !== BEAT_NB_FEATURES
+          ? `Beat model ${dir} expects ${m.nbFeatures} features at ${m.fps} fps; this build computes ${BEAT_NB_FEATURES} at ${BEAT_FPS}.`
+          : undefined,
+      (m) => [m.output, ...(m.tempoOutput ? [m.tempoOutput] : [])],
+      opts.intraOpNumThreads,
+    );
     return new BeatModel(manifest, session);
   }
 
@@ -170,6 +152,55 @@ export class BeatModel {
   async dispose(): Promise<void> {
     await this.#session.release();
   }
+}
+
+/** What every beat model's manifest names: its ONNX file (and checksum) and its tensors. */
+export interface BeatOnnxManifest {
+  file: string;
+  /** Hex SHA-256 of the ONNX file, checked on load. */
+  sha256?: string;
+  input: string;
+}
+
+/**
+ * Opens a beat model folder (this file's TCN, noteBeatModel.ts's note model): reads manifest.json,
+ * lets `check` reject a manifest this build cannot feed (it returns the message), verifies the ONNX
+ * file's checksum, creates the session and checks that it has the input and `outputs` the manifest
+ * names. Every failure is a ModelError a user can act on.
+ */
+export async function openBeatOnnx<M extends BeatOnnxManifest>(
+  dir: string,
+  check: (manifest: M) => string | undefined,
+  outputs: (manifest: M) => string[],
+  intraOpNumThreads?: number,
+): Promise<{ manifest: M; session: InferenceSession }> {
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) throw new ModelError(`Beat model manifest ${manifestPath} not found; reinstall stemscribe or set STEMSCRIBE_MODELS_DIR.`, STAGE);
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as M;
+  const problem = check(manifest);
+  if (problem) throw new ModelError(problem, STAGE);
+  const file = join(dir, manifest.file);
+  if (!existsSync(file)) throw new ModelError(`Beat model ${file} not found; reinstall stemscribe or set STEMSCRIBE_MODELS_DIR.`, STAGE);
+  const bytes = new Uint8Array(readFileSync(file));
+  if (manifest.sha256 && createHash('sha256').update(bytes).digest('hex') !== manifest.sha256) {
+    throw new ModelError(`Beat model ${file} does not match the checksum in its manifest (damaged or replaced file).`, STAGE);
+  }
+  // Imported here so that the pure post-processing path never loads the native runtime.
+  const ort = await import('onnxruntime-node');
+  let session: InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, {
+      executionProviders: ['cpu'],
+      ...(intraOpNumThreads ? { intraOpNumThreads } : {}),
+    });
+  } catch (e) {
+    throw new ModelError(`Beat model ${file} could not be loaded (missing, corrupt or incompatible file).`, STAGE, { cause: e });
+  }
+  const names = outputs(manifest);
+  if (!session.inputNames.includes(manifest.input) || names.some((n) => !session.outputNames.includes(n))) {
+    throw new ModelError(`Beat model ${file} does not have the tensors its manifest names (${manifest.input} -> ${names.join(', ')}).`, STAGE);
+  }
+  return { manifest, session };
 }
 
 let shared: Promise<BeatModel> | undefined;

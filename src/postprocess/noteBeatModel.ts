@@ -12,16 +12,10 @@
  * tempo-consistent decoders of beatsDbn.ts (beat DBN, bar HMM) turn it into beats: the DBN places
  * beats on likely notes and bridges rests and held chords at a steady tempo.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
-import { ModelError } from '../errors.js';
 import { modelPath } from '../models/paths.js';
 import type { Note } from '../types.js';
-import type { BeatActivations } from './beatModel.js';
-
-const STAGE = 'postprocess';
+import { openBeatOnnx, type BeatActivations } from './beatModel.js';
 
 /** Features per note; must match training/beats/note_features.py. */
 export const NOTE_BEAT_NB_PITCHES = 88;
@@ -150,33 +144,15 @@ export class NoteBeatModel {
 
   static async create(opts: NoteBeatModelOptions = {}): Promise<NoteBeatModel> {
     const dir = opts.modelDir ?? modelPath('beats-notes');
-    const manifestPath = join(dir, 'manifest.json');
-    if (!existsSync(manifestPath)) throw new ModelError(`Beat model manifest ${manifestPath} not found; reinstall stemscribe or set STEMSCRIBE_MODELS_DIR.`, STAGE);
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as NoteBeatModelManifest;
-    if (manifest.nbFeatures !== NOTE_BEAT_NB_FEATURES || !manifest.tempoOutput || !Array.isArray(manifest.tempoBpm)) {
-      throw new ModelError(`Beat model ${dir} expects ${manifest.nbFeatures} features per note; this build computes ${NOTE_BEAT_NB_FEATURES} (and needs a tempo output).`, STAGE);
-    }
-    const file = join(dir, manifest.file);
-    if (!existsSync(file)) throw new ModelError(`Beat model ${file} not found; reinstall stemscribe or set STEMSCRIBE_MODELS_DIR.`, STAGE);
-    const bytes = new Uint8Array(readFileSync(file));
-    if (manifest.sha256 && createHash('sha256').update(bytes).digest('hex') !== manifest.sha256) {
-      throw new ModelError(`Beat model ${file} does not match the checksum in its manifest (damaged or replaced file).`, STAGE);
-    }
-    // Imported here so that the pure post-processing path never loads the native runtime.
-    const ort = await import('onnxruntime-node');
-    let session: InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(bytes, {
-        executionProviders: ['cpu'],
-        ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
-      });
-    } catch (e) {
-      throw new ModelError(`Beat model ${file} could not be loaded (missing, corrupt or incompatible file).`, STAGE, { cause: e });
-    }
-    const names = [manifest.output, manifest.tempoOutput];
-    if (!session.inputNames.includes(manifest.input) || names.some((n) => !session.outputNames.includes(n))) {
-      throw new ModelError(`Beat model ${file} does not have the tensors its manifest names (${manifest.input} -> ${names.join(', ')}).`, STAGE);
-    }
+    const { manifest, session } = await openBeatOnnx<NoteBeatModelManifest>(
+      dir,
+      (m) =>
+        m.nbFeatures !== NOTE_BEAT_NB_FEATURES || !m.tempoOutput || !Array.isArray(m.tempoBpm)
+          ? `Beat model ${dir} expects ${m.nbFeatures} features per note; this build computes ${NOTE_BEAT_NB_FEATURES} (and needs a tempo output).`
+          : undefined,
+      (m) => [m.output, m.tempoOutput],
+      opts.intraOpNumThreads,
+    );
     return new NoteBeatModel(manifest, session);
   }
 
