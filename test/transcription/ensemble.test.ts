@@ -8,6 +8,7 @@ import { frameTimeSec } from '../../src/transcription/basicPitch.js';
 import { fusePosteriors, PianoEnsembleTranscriber, toPianoFrames, type EnsembleConfig } from '../../src/transcription/ensemble.js';
 import { createTranscriber } from '../../src/transcription/index.js';
 import { loadPianoManifest, type PianoPosteriors } from '../../src/transcription/piano.js';
+import { loadPianoParityClip } from '../helpers/pianoClip.js';
 
 const FIXTURE = new URL('./fixtures/', import.meta.url);
 
@@ -21,14 +22,6 @@ const fixture = JSON.parse(readFileSync(new URL('piano-parity.json', FIXTURE), '
   ensembleNotes: FixtureNote[];
   referenceNotes: FixtureNote[];
 };
-
-function loadClip(): Float32Array {
-  const bytes = readFileSync(new URL('piano-parity.s16', FIXTURE));
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float32Array(bytes.byteLength / 2);
-  for (let i = 0; i < out.length; i++) out[i] = view.getInt16(2 * i, true) / 32768;
-  return out;
-}
 
 /** Onset-only F1, 50 ms, greedy one-to-one matching by pitch. */
 function onsetF1(ref: FixtureNote[], est: FixtureNote[]): number {
@@ -103,7 +96,7 @@ describe('fusePosteriors', () => {
 
 describe('PianoEnsembleTranscriber', () => {
   let tr: PianoEnsembleTranscriber;
-  const clip = loadClip();
+  const clip = loadPianoParityClip();
   beforeAll(async () => {
     tr = await PianoEnsembleTranscriber.create({ intraOpNumThreads: 1 });
   });

@@ -15,6 +15,7 @@ import {
   type PianoPosteriors,
 } from '../../src/transcription/piano.js';
 import type { Note } from '../../src/types.js';
+import { loadPianoParityClip } from '../helpers/pianoClip.js';
 
 const FIXTURE = new URL('./fixtures/', import.meta.url);
 /** The committed model scores 0.714 on this clip in Python (training/export.py); margin for the 44.1 kHz path. */
@@ -32,16 +33,8 @@ interface ParityFixture {
   pedal?: { onsetSec: number; offsetSec: number }[];
 }
 
-function loadClip(): Float32Array {
-  const bytes = readFileSync(new URL('piano-parity.s16', FIXTURE));
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float32Array(bytes.byteLength / 2);
-  for (let i = 0; i < out.length; i++) out[i] = view.getInt16(2 * i, true) / 32768;
-  return out;
-}
-
 const fixture = JSON.parse(readFileSync(new URL('piano-parity.json', FIXTURE), 'utf8')) as ParityFixture;
-const clip = loadClip();
+const clip = loadPianoParityClip();
 
 /** Onset-only note F1 with a 50 ms tolerance and one-to-one greedy matching (enough for a smoke check). */
 function onsetF1(ref: { onsetSec: number; pitchMidi: number }[], est: { onsetSec: number; pitchMidi: number }[]): number {
