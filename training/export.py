@@ -2,6 +2,7 @@
 
     python -m training.export [--config small] [--checkpoint training/runs/small/best.pt]
     python -m training.export --checkpoint a.pt b.pt c.pt   # their weights averaged (one run's late checkpoints)
+    python -m training.export --retune   # keep models/piano's ONNX; choose its decoding settings again
 
 Writes models/piano/piano.onnx (input `mel` [batch, frames, 229] log-mel; outputs `onset`, `offset`
 (key release), `frame` (key down), `velocity` [batch, frames, 88] and `pedal` [batch, frames, 1]), models/piano/manifest.json (front-end parameters,
@@ -71,7 +72,13 @@ def main() -> None:
     ap.add_argument('--out-dir', type=Path, default=MODELS_DIR)
     ap.add_argument('--no-tune', dest='tune', action='store_false',
                     help='keep the default 0.5 thresholds instead of choosing them on the rendered validation set')
+    ap.add_argument('--retune', action='store_true',
+                    help="keep the exported model in --out-dir as it is (no checkpoint needed) and choose its decoding "
+                         "settings and the ensemble's again; rewrites the manifest's thresholds and the parity fixture")
     args = ap.parse_args()
+    if args.retune:
+        retune(args.out_dir)
+        return
     model, ck = load_model(args.config, args.checkpoint or [RUNS_DIR / args.config / 'best.pt'])
     args.out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = args.out_dir / 'piano.onnx'
@@ -120,6 +127,22 @@ def main() -> None:
     write_fixture(sess, thresholds, ensemble)
 
 
+def retune(model_dir: Path) -> None:
+    """Decoding settings chosen again for the shipped weights (checkpoints are not kept in git)."""
+    manifest_path = model_dir / 'manifest.json'
+    manifest = json.loads(manifest_path.read_text())
+    onnx_path = model_dir / manifest['file']
+    if hashlib.sha256(onnx_path.read_bytes()).hexdigest() != manifest['sha256']:
+        raise SystemExit(f'{onnx_path} does not match its manifest checksum')
+    sess = ort.InferenceSession(str(onnx_path), providers=['CPUExecutionProvider'])
+    thresholds, ensemble = tune_thresholds(sess)
+    manifest['thresholds'] = {**thresholds, 'pedal': manifest['thresholds'].get('pedal', PEDAL_THRESHOLD)}
+    manifest['ensemble'] = {**ensemble, 'with': manifest.get('ensemble', {}).get('with', 'basic-pitch')}
+    manifest_path.write_text(json.dumps(manifest, indent=2) + '\n')
+    print(f'rewrote {manifest_path}')
+    write_fixture(sess, thresholds, ensemble)
+
+
 def tune_thresholds(sess: ort.InferenceSession) -> tuple[dict[str, float], dict]:
     """Decoding thresholds chosen on the rendered validation set (held-out works and timbre; never
     MAPS): onset threshold by note F1, then frame and offset thresholds by F1 with offsets. The
@@ -144,25 +167,33 @@ def tune_thresholds(sess: ort.InferenceSession) -> tuple[dict[str, float], dict]
         cache.append((run_chunked(sess, m), basic_pitch(audio), notes))
     fs = HOP_SAMPLES / SAMPLE_RATE_HZ
 
-    def score(on: float, fr: float, off: float, key: str, w_on: float = 1.0, w_fr: float = 1.0) -> float:
+    def score(on: float, fr: float, off: float, key: str, w_on: float = 1.0, w_fr: float = 1.0, fall: int = 0) -> float:
         scores = []
         for post, (bp_on, bp_note), n in cache:
             p = post if (w_on, w_fr) == (1.0, 1.0) else fuse(post, bp_on, bp_note, w_on, w_fr, fs)
-            scores.append(note_scores(n, decode_notes(p['onset'], p['offset'], p['frame'], p['velocity'], fs, on, fr, off))[key])
+            est = decode_notes(p['onset'], p['offset'], p['frame'], p['velocity'], fs, on, fr, off, fall)
+            scores.append(note_scores(n, est)[key])
         return float(np.mean(scores))
+    # Onsets do not depend on the frame, offset and release settings: the onset threshold (and the
+    # fusion's onset weight) first by note F1, then the rest by F1 with offsets.
+    offsets = (0.5, 0.7, 1.01)
+    falls = (0, 2, 3, 4)
     best_on = max([0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6], key=lambda t: score(t, 0.5, 0.5, 'f1'))
-    best_fr, best_off = max([(fr, off) for fr in (0.3, 0.4, 0.5, 0.6) for off in (0.5, 0.7, 0.9, 1.01)],
-                            key=lambda x: score(best_on, x[0], x[1], 'f1_off'))
-    th = {'onset': best_on, 'frame': best_fr, 'offset': best_off}
+    best_fr, best_off, best_fall = max([(fr, off, f) for fr in (0.2, 0.3, 0.4, 0.5, 0.6) for off in offsets for f in falls],
+                                       key=lambda x: score(best_on, x[0], x[1], 'f1_off', fall=x[2]))
+    th = {'onset': best_on, 'frame': best_fr, 'offset': best_off, 'releaseFallFrames': best_fall}
     print(f'thresholds tuned on {len(cache)} rendered validation segments: {th}; '
-          f'val F1 {score(best_on, best_fr, best_off, "f1"):.3f}, with offsets {score(best_on, best_fr, best_off, "f1_off"):.3f}')
+          f'val F1 {score(best_on, best_fr, best_off, "f1"):.3f}, with offsets '
+          f'{score(best_on, best_fr, best_off, "f1_off", fall=best_fall):.3f}', flush=True)
     w_on, e_on = max([(w, t) for w in (0.8, 0.7, 0.6, 0.5) for t in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4)],
                      key=lambda x: score(x[1], 0.5, 0.5, 'f1', x[0]))
-    w_fr, e_fr, e_off = max([(w, fr, off) for w in (1.0, 0.7, 0.5, 0.3) for fr in (0.3, 0.4, 0.5) for off in (0.5, 0.7, 0.9, 1.01)],
-                            key=lambda x: score(e_on, x[1], x[2], 'f1_off', w_on, x[0]))
-    ensemble = {'onsetWeight': w_on, 'frameWeight': w_fr, 'thresholds': {'onset': e_on, 'frame': e_fr, 'offset': e_off}}
+    w_fr, e_fr, e_off, e_fall = max([(w, fr, off, f) for w in (1.0, 0.7, 0.5, 0.3) for fr in (0.2, 0.3, 0.4, 0.5)
+                                     for off in offsets for f in falls],
+                                    key=lambda x: score(e_on, x[1], x[2], 'f1_off', w_on, x[0], x[3]))
+    ensemble = {'onsetWeight': w_on, 'frameWeight': w_fr,
+                'thresholds': {'onset': e_on, 'frame': e_fr, 'offset': e_off, 'releaseFallFrames': e_fall}}
     print(f'ensemble with basic-pitch: {ensemble}; val F1 {score(e_on, e_fr, e_off, "f1", w_on, w_fr):.3f}, '
-          f'with offsets {score(e_on, e_fr, e_off, "f1_off", w_on, w_fr):.3f}')
+          f'with offsets {score(e_on, e_fr, e_off, "f1_off", w_on, w_fr, e_fall):.3f}')
     return th, ensemble
 
 
@@ -179,14 +210,14 @@ def write_fixture(sess: ort.InferenceSession, th: dict[str, float], ensemble: di
     mel = LogMel()(x)[0].numpy()
     post = run_chunked(sess, mel)
     est = decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], HOP_SAMPLES / SAMPLE_RATE_HZ,
-                       th['onset'], th['frame'], th['offset'])
+                       th['onset'], th['frame'], th['offset'], th.get('releaseFallFrames', 0))
     from .fusion import BasicPitchPosteriors
     fs = HOP_SAMPLES / SAMPLE_RATE_HZ
     fused = fuse(post, *BasicPitchPosteriors()(audio.astype(np.float32) / 32768.0), ensemble['onsetWeight'],
                  ensemble['frameWeight'], fs)
     eth = ensemble['thresholds']
     est_ens = decode_notes(fused['onset'], fused['offset'], fused['frame'], fused['velocity'], fs, eth['onset'], eth['frame'],
-                           eth['offset'])
+                           eth['offset'], eth.get('releaseFallFrames', 0))
     probe_frames = [0, 1, 37, 75, 120, len(mel) - 1]
     fixture = {
         'sampleRateHz': SAMPLE_RATE_HZ,

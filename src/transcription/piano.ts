@@ -47,7 +47,13 @@ const ManifestSchema = z.object({
   keys: z.number().int().positive(),
   chunkFrames: z.number().int().positive(),
   contextFrames: z.number().int().nonnegative(),
-  thresholds: z.object({ onset: z.number(), frame: z.number(), offset: z.number(), pedal: z.number().optional() }),
+  thresholds: z.object({
+    onset: z.number(),
+    frame: z.number(),
+    offset: z.number(),
+    pedal: z.number().optional(),
+    releaseFallFrames: z.number().int().nonnegative().optional(),
+  }),
   // How the piano-ensemble transcriber fuses this model with basic-pitch (./ensemble.ts); chosen on
   // rendered validation audio by training/export.py. Absent in models exported before it.
   ensemble: z
@@ -55,7 +61,7 @@ const ManifestSchema = z.object({
       with: z.literal('basic-pitch'),
       onsetWeight: z.number().min(0).max(1),
       frameWeight: z.number().min(0).max(1),
-      thresholds: z.object({ onset: z.number(), frame: z.number(), offset: z.number() }),
+      thresholds: z.object({ onset: z.number(), frame: z.number(), offset: z.number(), releaseFallFrames: z.number().int().nonnegative().optional() }),
     })
     .optional(),
 });
@@ -209,13 +215,37 @@ export interface DecodeThresholds {
   onset: number;
   frame: number;
   offset: number;
+  /** Frames over which the release's fall is measured (see releaseEndFrame); 0 or absent: off. */
+  releaseFallFrames?: number;
+}
+
+/**
+ * The exclusive end frame of a note whose frames after its onset run are [first, end) on key `k`:
+ * the middle of the steepest fall of the frame posterior over `fallFrames` frames (the first one,
+ * if several are as steep), or `end` itself when the note is too short to hold such a fall or
+ * fallFrames is 0. Why: a held piano note fades slowly, so a fixed level is crossed too early on
+ * long notes, while the key release is a sudden fall (the damper meets the string).
+ */
+export function releaseEndFrame(frame: Float32Array, keys: number, k: number, first: number, end: number, fallFrames: number): number {
+  if (fallFrames <= 0 || end - first <= fallFrames) return end;
+  let best = -Infinity;
+  let bestT = first;
+  for (let t = first; t + fallFrames < end; t++) {
+    const fall = frame[t * keys + k] - frame[(t + fallFrames) * keys + k];
+    if (fall > best) {
+      best = fall;
+      bestT = t;
+    }
+  }
+  return bestT + Math.floor(fallFrames / 2) + 1;
 }
 
 /**
  * Posteriors -> notes (training/decode.py does the same). A note starts at the peak frame of each
  * run of onset frames above threshold, refined to sub-frame time by a parabola through the peak
  * and its neighbours; it lasts while the frame posterior stays above threshold and ends early at a
- * confident offset or at the key's next onset run. Velocity is the mean over the onset run.
+ * confident offset or at the key's next onset run, then (with `releaseFallFrames`) at the steepest
+ * fall of its frame posterior before that. Velocity is the mean over the onset run.
  */
 export function decodeNotes(post: PianoPosteriors, frameSec: number, thresholds: DecodeThresholds, minPitchMidi: number): Note[] {
   const { frames: n, keys, onset, offset, frame, velocity } = post;
@@ -245,6 +275,7 @@ export function decodeNotes(post: PianoPosteriors, frameSec: number, thresholds:
         if (at(offset, end, k) >= thresholds.offset) break;
         end++;
       }
+      end = releaseEndFrame(frame, keys, k, runEnd + 1, end, thresholds.releaseFallFrames ?? 0);
       const onsetSec = (peak + delta) * frameSec;
       const offsetSec = Math.max(end * frameSec, onsetSec + frameSec);
       let vel = 0;

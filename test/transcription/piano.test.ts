@@ -12,6 +12,7 @@ import {
   melFilterbank,
   MIN_PEDAL_SEC,
   PianoTranscriber,
+  releaseEndFrame,
   type PianoPosteriors,
 } from '../../src/transcription/piano.js';
 import type { Note } from '../../src/types.js';
@@ -105,6 +106,32 @@ describe('decodeNotes', () => {
 
   it('gives no notes for silence', () => {
     expect(decodeNotes(emptyPosteriors(100, 88), 0.02, TH, 21)).toEqual([]);
+  });
+
+  it('with releaseFallFrames, ends a fading note at its sudden fall, not where it crosses the frame threshold', () => {
+    // A held note: attack at frame 2, a slow fade 0.9 -> 0.7 until frame 30, then the damper
+    // (0.7 -> 0.15 over frames 30..33), then a tail that lingers above the 0.1 floor until 40.
+    const p = emptyPosteriors(50, 1);
+    p.onset[2] = 0.9;
+    for (let t = 2; t < 30; t++) p.frame[t] = 0.9 - (0.2 * (t - 2)) / 28;
+    const fall = [0.7, 0.5, 0.3, 0.15];
+    for (let i = 0; i < 4; i++) p.frame[30 + i] = fall[i];
+    for (let t = 34; t < 40; t++) p.frame[t] = 0.12;
+    const th = { onset: 0.5, frame: 0.1, offset: 1.01 };
+    const [fixedLevel] = decodeNotes(p, 0.02, th, 60);
+    expect(fixedLevel.offsetSec).toBeCloseTo(40 * 0.02, 9); // runs on through the tail
+    const [released] = decodeNotes(p, 0.02, { ...th, releaseFallFrames: 3 }, 60);
+    // Steepest 3-frame fall: frames 30 -> 33 (0.7 -> 0.15); the note keeps frames up to 31, the middle.
+    expect(released.offsetSec).toBeCloseTo(32 * 0.02, 9);
+    expect(released.onsetSec).toBeCloseTo(fixedLevel.onsetSec, 12);
+  });
+
+  it('releaseEndFrame leaves notes too short to hold a fall as they are', () => {
+    const frame = Float32Array.from([0.9, 0.8, 0.1]);
+    expect(releaseEndFrame(frame, 1, 0, 0, 3, 3)).toBe(3);
+    expect(releaseEndFrame(frame, 1, 0, 0, 3, 0)).toBe(3);
+    // Two frames are enough for a one-frame fall: frames 1 -> 2 fall most, so the note ends after frame 1.
+    expect(releaseEndFrame(frame, 1, 0, 0, 3, 1)).toBe(2);
   });
 });
 
