@@ -15,6 +15,9 @@
  * Options: --quick            few excerpts
  *          --e2e-mixes N      number of rendered mixes (default 1 quick, 3 full)
  *          --e2e-seconds S    length of each mix (default 15 quick, 20 full)
+ *          --e2e-separators a,b   only these separators (e.g. unmix,none)
+ *          --e2e-transcribers a,b only these transcribers
+ *          --e2e-piano k          rendered, recorded or both (default: both; quick: rendered)
  *          --only a,b         run only these sections (names above)
  *          --speed-args "..." arguments for bench/speed.ts (default by mode)
  *          --out FILE         result path (default bench/results/<timestamp>.json)
@@ -22,7 +25,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runE2eSection } from './lib/e2e.js';
+import { runE2eSection, type PianoAudio } from './lib/e2e.js';
 import { machineInfo, machineLine } from './lib/machine.js';
 import { maxRssMB } from './lib/modules.js';
 import { runPostprocessSection } from './lib/postprocess.js';
@@ -40,6 +43,9 @@ interface Args {
   out?: string;
   e2eMixes?: number;
   e2eSeconds?: number;
+  e2eSeparators?: string[];
+  e2eTranscribers?: string[];
+  e2ePiano?: PianoAudio[];
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -56,7 +62,14 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--out') args.out = argv[++i];
     else if (a === '--e2e-mixes') args.e2eMixes = Number(argv[++i]);
     else if (a === '--e2e-seconds') args.e2eSeconds = Number(argv[++i]);
-    else throw new Error(`Unknown option ${a}. Options: --quick, --only ${SECTIONS.join(',')}, --speed-args "...", --out FILE`);
+    else if (a === '--e2e-separators') args.e2eSeparators = (argv[++i] ?? '').split(',').filter(Boolean);
+    else if (a === '--e2e-transcribers') args.e2eTranscribers = (argv[++i] ?? '').split(',').filter(Boolean);
+    else if (a === '--e2e-piano') {
+      const v = argv[++i] ?? '';
+      if (v !== 'rendered' && v !== 'recorded' && v !== 'both') throw new Error(`--e2e-piano takes rendered, recorded or both, not "${v}".`);
+      args.e2ePiano = v === 'both' ? ['rendered', 'recorded'] : [v];
+    }
+    else throw new Error(`Unknown option ${a}. Options: --quick, --only ${SECTIONS.join(',')}, --e2e-mixes N, --e2e-seconds S, --e2e-separators a,b, --e2e-transcribers a,b, --e2e-piano rendered|recorded|both, --speed-args "...", --out FILE`);
   }
   return args;
 }
@@ -101,7 +114,15 @@ async function main(): Promise<void> {
 
   await section('transcription', 'Transcription (MAPS ENSTDkCl, real piano)', () => runTranscriptionSection(args.quick, log));
   await section('separation', 'Separation (MUSDB18 sample)', () => runSeparationSection(log));
-  await section('e2e', 'End to end (rendered mixes, piano MIDI as ground truth)', () => runE2eSection(args.quick, log, { mixes: args.e2eMixes, seconds: args.e2eSeconds }));
+  await section('e2e', 'End to end (rendered mixes, piano MIDI as ground truth)', () =>
+    runE2eSection(args.quick, log, {
+      mixes: args.e2eMixes,
+      seconds: args.e2eSeconds,
+      ...(args.e2eSeparators ? { separators: args.e2eSeparators } : {}),
+      ...(args.e2eTranscribers ? { transcribers: args.e2eTranscribers } : {}),
+      ...(args.e2ePiano ? { pianoAudio: args.e2ePiano } : {}),
+    }),
+  );
   await section('postprocess', 'Post-processing effects', () => runPostprocessSection(args.quick));
   await section('speed', 'Speed and memory per stage', () => runSpeedSection(args.quick, log, args.speedArgs));
 

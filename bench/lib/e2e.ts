@@ -128,6 +128,10 @@ export interface E2eOptions {
    * has heard, where a rendered piano may share samples with the training fonts.
    */
   pianoAudio?: readonly PianoAudio[];
+  /** Only these separators ('none' is the unseparated mix); default all installed. */
+  separators?: readonly string[];
+  /** Only these transcribers; default all installed. */
+  transcribers?: readonly string[];
 }
 
 /** The e2e mixes: MAPS piano notes rendered with the first SoundFont present, plus bass, drums and pad at PART_LEVELS_DB. */
@@ -208,8 +212,10 @@ export async function runE2eSection(quick: boolean, log: (s: string) => void, op
   const skipped: string[] = [];
   const { mixes, reason } = await buildMixes(quick, log, opts);
   if (mixes.length === 0) return { rows: [], skipped: [reason ?? 'no mixes'], markdown: `_Skipped: ${reason}._` };
-  const transcribers = await availableTranscribers();
-  const separators = await availableSeparators();
+  const only = <T extends { names: string[] }>(a: T, keep?: readonly string[]): T =>
+    keep ? { ...a, names: a.names.filter((n) => keep.includes(n)) } : a;
+  const transcribers = only(await availableTranscribers(), opts.transcribers);
+  const separators = only(await availableSeparators(), opts.separators);
   if (!transcribers.create) return { rows: [], skipped: [transcribers.reason ?? ''], markdown: `_Skipped: ${transcribers.reason}._` };
   if (!separators.create) skipped.push(separators.reason ?? 'no separators');
   const rows: E2eRow[] = [];
