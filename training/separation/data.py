@@ -1,5 +1,6 @@
 """Rendered multitrack songs (training/separation/render.ts) and open-unmix-style augmentation:
-random gains per stem, random channel swaps, stems drawn from different songs, random mix level."""
+random gains per stem, random channel swaps, stems drawn from different songs, random mix level,
+and `piano` stems swapped for the piano model's solo renders (PianoBank)."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import DATA_DIR, TARGETS
+from .config import DATA_DIR, REPO_ROOT, TARGETS
+
+# The piano model's training renders (python -m training.render): 16 kHz mono int16, 20 s segments.
+PIANO_SEGMENTS = REPO_ROOT / 'training' / 'data' / 'segments' / 'train.npz'
+PIANO_SEGMENTS_RATE_HZ = 16000
 
 
 @dataclass
@@ -52,13 +57,46 @@ def rms_db(x: np.ndarray) -> float:
     return float(10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-12))
 
 
+class PianoBank:
+    """Solo piano performances from the piano model's renders (ASAP MIDI through its 13 timbres:
+    Salamander's sampled grand, SoundFont grands, additive pianos with inharmonicity; never MAPS or
+    piano-midi.de) to use as `piano` stems. Why: the songs' own pianos are GM SoundFont patches,
+    and a separator that knows only those leaves much of a real piano in `other` (models/unmix
+    MODEL_CARD.md). The renders are mono at 16 kHz: resampled, and panned by a random few dB."""
+
+    def __init__(self, sample_rate_hz: int, path: Path = PIANO_SEGMENTS):
+        from math import gcd
+        if not path.exists():
+            raise FileNotFoundError(f'{path} is missing: render the piano segments first (python -m training.render)')
+        z = np.load(path)
+        self.audio, self.offsets = z['audio'], z['offsets']
+        g = gcd(sample_rate_hz, PIANO_SEGMENTS_RATE_HZ)
+        self.up, self.down = sample_rate_hz // g, PIANO_SEGMENTS_RATE_HZ // g
+
+    def read(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """float32 [2, n] at the songs' rate (silence-padded if a segment is shorter)."""
+        from scipy.signal import resample_poly
+        need = -(-n * self.down // self.up) + 32
+        i = int(rng.integers(len(self.offsets) - 1))
+        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+        start = a + int(rng.integers(max(1, b - a - need)))
+        x = self.audio[start:min(start + need, b)].astype(np.float32) / 32768.0
+        y = resample_poly(x, self.up, self.down).astype(np.float32)[:n]
+        y = np.pad(y, (0, n - len(y)))
+        pan_db = rng.uniform(-3, 3)
+        return np.stack([y * np.float32(10 ** (-pan_db / 40)), y * np.float32(10 ** (pan_db / 40))])
+
+
 class Augmented:
     """Draws [batch, targets, 2, samples] training examples whose sum over targets is the mix."""
 
-    def __init__(self, songs: list[Song], segment_samples: int, p_random_mix: float):
+    def __init__(self, songs: list[Song], segment_samples: int, p_random_mix: float,
+                 piano_bank: PianoBank | None = None, p_piano_bank: float = 0.0):
         self.songs = [s for s in songs if s.samples > segment_samples]
         self.n = segment_samples
         self.p_random_mix = p_random_mix
+        self.piano_bank = piano_bank
+        self.p_piano_bank = p_piano_bank if piano_bank is not None else 0.0
 
     def example(self, rng: np.random.Generator) -> np.ndarray:
         base = self.songs[rng.integers(len(self.songs))]
@@ -75,6 +113,15 @@ class Augmented:
             if rng.random() < 0.5:
                 x = x[::-1]
             out[j] = x
+        piano = TARGETS.index('piano')
+        if rng.random() < self.p_piano_bank:
+            # A solo piano performance, -6..+6 dB against the rest of the band.
+            x = self.piano_bank.read(rng, self.n)
+            band = rms_db(np.delete(out, piano, axis=0).sum(0))
+            level = rms_db(x)
+            if level > -100 and band > -100:
+                x *= np.float32(10 ** ((band + rng.uniform(-6, 6) - level) / 20))
+            out[piano] = x
         # Mix level between -30 and -10 dBFS RMS (rendered songs sit near -25, mastered songs near -12).
         level = rms_db(out.sum(0))
         if level > -100:

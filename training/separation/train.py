@@ -14,8 +14,9 @@ import numpy as np
 import torch
 
 from .config import CONFIGS, DATA_DIR, RUNS_DIR, TARGETS, SepConfig
-from .data import Augmented, fixed_segments, load_split
+from .data import Augmented, PianoBank, fixed_segments, load_split
 from .model import Unmix, stft
+from .onnx_weights import check_against_onnx, load_unmix_onnx
 
 
 def spectra(batch: torch.Tensor, cfg: SepConfig) -> tuple[torch.Tensor, torch.Tensor]:
@@ -93,8 +94,12 @@ def main() -> None:
                          'ReduceLROnPlateau, which on the noisy validation loss cut the rate 10x within 4,000 steps)')
     ap.add_argument('--piano-weight', type=float, default=1.0,
                     help='weight of the piano target in the loss (the stem the product transcribes)')
+    ap.add_argument('--piano-bank', type=float, default=0.0,
+                    help="probability that an example's piano stem is a solo performance from the piano model's "
+                         "renders (training/data/segments/train.npz: sampled and additive pianos, not only GM patches)")
     ap.add_argument('--init-from', type=Path, default=None,
-                    help='start a new run from these weights; a model with fewer targets is widened (widen_targets)')
+                    help='start a new run from these weights: a checkpoint (a model with fewer targets is widened, '
+                         'widen_targets) or an exported ONNX file such as models/unmix/unmix.onnx')
     args = ap.parse_args()
     cfg = CONFIGS[args.config]
     torch.set_num_threads(args.threads)
@@ -105,7 +110,8 @@ def main() -> None:
 
     seg = int(cfg.segment_sec * cfg.sample_rate_hz)
     data_dir = Path(args.data)
-    train = Augmented(load_split('train', cfg.sample_rate_hz, data_dir), seg, cfg.p_random_mix)
+    bank = PianoBank(cfg.sample_rate_hz) if args.piano_bank > 0 else None
+    train = Augmented(load_split('train', cfg.sample_rate_hz, data_dir), seg, cfg.p_random_mix, bank, args.piano_bank)
     val = torch.from_numpy(fixed_segments(load_split('valid', cfg.sample_rate_hz, data_dir), seg)).to(device)
     print(f'{len(train.songs)} training songs, {len(val)} validation segments', flush=True)
 
@@ -132,6 +138,11 @@ def main() -> None:
         rng.bit_generator.state = ck['rng']
         torch.set_rng_state(ck['torch_rng'])
         print(f'resumed at step {step} (best valid loss {best:.4g})', flush=True)
+    elif args.init_from and args.init_from.suffix == '.onnx':
+        # The shipped separator: its ONNX file is the only copy of its weights (runs are not kept).
+        load_unmix_onnx(model, args.init_from)
+        check_against_onnx(model, args.init_from, cfg)
+        print(f'initialised from {args.init_from}', flush=True)
     elif args.init_from:
         ck = torch.load(args.init_from, map_location=device, weights_only=False)
         old = tuple(ck.get('targets', ('vocals', 'drums', 'bass', 'other')))
