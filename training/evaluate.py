@@ -40,8 +40,7 @@ def ours(audio: np.ndarray, session: ort.InferenceSession, mel: LogMel, th: dict
         m = mel(torch.from_numpy(audio)[None])[0].numpy()
     post = run_chunked(session, m)
     return decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], HOP_SAMPLES / SAMPLE_RATE_HZ,
-                        th['onset'], th['frame'], th['offset'], th.get('releaseFallFrames', 0),
-                        th.get('support', 0.0), th.get('supportFrames', 4))
+                        th['onset'], th['frame'], th['offset'], th.get('releaseFallFrames', 0))
 
 
 def ensemble(audio: np.ndarray, session: ort.InferenceSession, mel: LogMel, basic_pitch: BasicPitchPosteriors,
@@ -53,8 +52,7 @@ def ensemble(audio: np.ndarray, session: ort.InferenceSession, mel: LogMel, basi
     post = fuse(run_chunked(session, m), *basic_pitch(audio), cfg['onsetWeight'], cfg['frameWeight'], fs)
     th = cfg['thresholds']
     return decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], fs, th['onset'], th['frame'],
-                        th['offset'], th.get('releaseFallFrames', 0),
-                        th.get('support', 0.0), th.get('supportFrames', 4))
+                        th['offset'], th.get('releaseFallFrames', 0))
 
 
 def seed(audio: np.ndarray, setup: Setup) -> np.ndarray:

@@ -167,40 +167,33 @@ def tune_thresholds(sess: ort.InferenceSession) -> tuple[dict[str, float], dict]
         cache.append((run_chunked(sess, m), basic_pitch(audio), notes))
     fs = HOP_SAMPLES / SAMPLE_RATE_HZ
 
-    def score(on: float, fr: float, off: float, key: str, w_on: float = 1.0, w_fr: float = 1.0, fall: int = 0,
-              support: tuple[int, float] = (4, 0.0)) -> float:
+    def score(on: float, fr: float, off: float, key: str, w_on: float = 1.0, w_fr: float = 1.0, fall: int = 0) -> float:
         scores = []
         for post, (bp_on, bp_note), n in cache:
             p = post if (w_on, w_fr) == (1.0, 1.0) else fuse(post, bp_on, bp_note, w_on, w_fr, fs)
-            est = decode_notes(p['onset'], p['offset'], p['frame'], p['velocity'], fs, on, fr, off, fall,
-                               min_support=support[1], support_frames=support[0])
+            est = decode_notes(p['onset'], p['offset'], p['frame'], p['velocity'], fs, on, fr, off, fall)
             scores.append(note_scores(n, est)[key])
         return float(np.mean(scores))
-    # Onsets do not depend on the offset and release settings: the onset threshold, the frame
-    # support an onset needs (and the fusion's onset weight, with frames fused half and half) first
-    # by note F1, then the rest by F1 with offsets.
-    supports = [(4, 0.0)] + [(w, s) for w in (4, 6) for s in (0.1, 0.15, 0.2, 0.25)]
+    # Onsets do not depend on the frame, offset and release settings: the onset threshold (and the
+    # fusion's onset weight) first by note F1, then the rest by F1 with offsets.
     offsets = (0.5, 0.7, 1.01)
     falls = (0, 2, 3, 4)
-    best_on, best_sup = max([(t, sp) for t in (0.05, 0.1, 0.2, 0.3) for sp in supports],
-                            key=lambda x: score(x[0], 0.5, 0.5, 'f1', support=x[1]))
-    best_fr, best_off, best_fall = max([(fr, off, f) for fr in (0.2, 0.3, 0.4, 0.5) for off in offsets for f in falls],
-                                       key=lambda x: score(best_on, x[0], x[1], 'f1_off', fall=x[2], support=best_sup))
-    th = {'onset': best_on, 'frame': best_fr, 'offset': best_off, 'releaseFallFrames': best_fall,
-          'support': best_sup[1], 'supportFrames': best_sup[0]}
+    best_on = max([0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6], key=lambda t: score(t, 0.5, 0.5, 'f1'))
+    best_fr, best_off, best_fall = max([(fr, off, f) for fr in (0.2, 0.3, 0.4, 0.5, 0.6) for off in offsets for f in falls],
+                                       key=lambda x: score(best_on, x[0], x[1], 'f1_off', fall=x[2]))
+    th = {'onset': best_on, 'frame': best_fr, 'offset': best_off, 'releaseFallFrames': best_fall}
     print(f'thresholds tuned on {len(cache)} rendered validation segments: {th}; '
-          f'val F1 {score(best_on, best_fr, best_off, "f1", support=best_sup):.3f}, with offsets '
-          f'{score(best_on, best_fr, best_off, "f1_off", fall=best_fall, support=best_sup):.3f}', flush=True)
-    w_on, e_on, e_sup = max([(w, t, sp) for w in (0.7, 0.6, 0.5) for t in (0.2, 0.25, 0.3, 0.4) for sp in supports],
-                            key=lambda x: score(x[1], 0.5, 0.5, 'f1', x[0], 0.5, support=x[2]))
-    w_fr, e_fr, e_off, e_fall = max([(w, fr, off, f) for w in (0.7, 0.5, 0.3) for fr in (0.2, 0.3, 0.4)
+          f'val F1 {score(best_on, best_fr, best_off, "f1"):.3f}, with offsets '
+          f'{score(best_on, best_fr, best_off, "f1_off", fall=best_fall):.3f}', flush=True)
+    w_on, e_on = max([(w, t) for w in (0.8, 0.7, 0.6, 0.5) for t in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4)],
+                     key=lambda x: score(x[1], 0.5, 0.5, 'f1', x[0]))
+    w_fr, e_fr, e_off, e_fall = max([(w, fr, off, f) for w in (1.0, 0.7, 0.5, 0.3) for fr in (0.2, 0.3, 0.4, 0.5)
                                      for off in offsets for f in falls],
-                                    key=lambda x: score(e_on, x[1], x[2], 'f1_off', w_on, x[0], x[3], e_sup))
+                                    key=lambda x: score(e_on, x[1], x[2], 'f1_off', w_on, x[0], x[3]))
     ensemble = {'onsetWeight': w_on, 'frameWeight': w_fr,
-                'thresholds': {'onset': e_on, 'frame': e_fr, 'offset': e_off, 'releaseFallFrames': e_fall,
-                               'support': e_sup[1], 'supportFrames': e_sup[0]}}
-    print(f'ensemble with basic-pitch: {ensemble}; val F1 {score(e_on, e_fr, e_off, "f1", w_on, w_fr, support=e_sup):.3f}, '
-          f'with offsets {score(e_on, e_fr, e_off, "f1_off", w_on, w_fr, e_fall, e_sup):.3f}')
+                'thresholds': {'onset': e_on, 'frame': e_fr, 'offset': e_off, 'releaseFallFrames': e_fall}}
+    print(f'ensemble with basic-pitch: {ensemble}; val F1 {score(e_on, e_fr, e_off, "f1", w_on, w_fr):.3f}, '
+          f'with offsets {score(e_on, e_fr, e_off, "f1_off", w_on, w_fr, e_fall):.3f}')
     return th, ensemble
 
 
@@ -217,16 +210,14 @@ def write_fixture(sess: ort.InferenceSession, th: dict[str, float], ensemble: di
     mel = LogMel()(x)[0].numpy()
     post = run_chunked(sess, mel)
     est = decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], HOP_SAMPLES / SAMPLE_RATE_HZ,
-                       th['onset'], th['frame'], th['offset'], th.get('releaseFallFrames', 0),
-                       th.get('support', 0.0), th.get('supportFrames', 4))
+                       th['onset'], th['frame'], th['offset'], th.get('releaseFallFrames', 0))
     from .fusion import BasicPitchPosteriors
     fs = HOP_SAMPLES / SAMPLE_RATE_HZ
     fused = fuse(post, *BasicPitchPosteriors()(audio.astype(np.float32) / 32768.0), ensemble['onsetWeight'],
                  ensemble['frameWeight'], fs)
     eth = ensemble['thresholds']
     est_ens = decode_notes(fused['onset'], fused['offset'], fused['frame'], fused['velocity'], fs, eth['onset'], eth['frame'],
-                           eth['offset'], eth.get('releaseFallFrames', 0), eth.get('support', 0.0),
-                           eth.get('supportFrames', 4))
+                           eth['offset'], eth.get('releaseFallFrames', 0))
     probe_frames = [0, 1, 37, 75, 120, len(mel) - 1]
     fixture = {
         'sampleRateHz': SAMPLE_RATE_HZ,

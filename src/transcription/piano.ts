@@ -53,8 +53,6 @@ const ManifestSchema = z.object({
     offset: z.number(),
     pedal: z.number().optional(),
     releaseFallFrames: z.number().int().nonnegative().optional(),
-    support: z.number().optional(),
-    supportFrames: z.number().int().positive().optional(),
   }),
   // How the piano-ensemble transcriber fuses this model with basic-pitch (./ensemble.ts); chosen on
   // rendered validation audio by training/export.py. Absent in models exported before it.
@@ -63,14 +61,7 @@ const ManifestSchema = z.object({
       with: z.literal('basic-pitch'),
       onsetWeight: z.number().min(0).max(1),
       frameWeight: z.number().min(0).max(1),
-      thresholds: z.object({
-        onset: z.number(),
-        frame: z.number(),
-        offset: z.number(),
-        releaseFallFrames: z.number().int().nonnegative().optional(),
-        support: z.number().optional(),
-        supportFrames: z.number().int().positive().optional(),
-      }),
+      thresholds: z.object({ onset: z.number(), frame: z.number(), offset: z.number(), releaseFallFrames: z.number().int().nonnegative().optional() }),
     })
     .optional(),
 });
@@ -226,23 +217,6 @@ export interface DecodeThresholds {
   offset: number;
   /** Frames over which the release's fall is measured (see releaseEndFrame); 0 or absent: off. */
   releaseFallFrames?: number;
-  /**
-   * Minimum mean frame posterior over `supportFrames` frames from an onset's peak for it to start a
-   * note; 0 or absent: off. Why: an onset that no key-down follows is a ghost (a partial of another
-   * note, a hammer knock, a leaked instrument's attack). A rejected onset run still ends the key's
-   * previous note, as any onset run does.
-   */
-  support?: number;
-  /** Frames averaged for `support` (default 4). */
-  supportFrames?: number;
-}
-
-/** Mean of the frame posterior of key `k` over [peak, peak + frames), fewer at the end of the posteriorgram. */
-export function noteSupport(frame: Float32Array, keys: number, nFrames: number, k: number, peak: number, frames: number): number {
-  const end = Math.min(nFrames, peak + frames);
-  let sum = 0;
-  for (let t = peak; t < end; t++) sum += frame[t * keys + k];
-  return sum / (end - peak);
 }
 
 /**
@@ -271,15 +245,12 @@ export function releaseEndFrame(frame: Float32Array, keys: number, k: number, fi
  * run of onset frames above threshold, refined to sub-frame time by a parabola through the peak
  * and its neighbours; it lasts while the frame posterior stays above threshold and ends early at a
  * confident offset or at the key's next onset run, then (with `releaseFallFrames`) at the steepest
- * fall of its frame posterior before that. With `support`, onsets that no key-down follows start
- * no note. Velocity is the mean over the onset run.
+ * fall of its frame posterior before that. Velocity is the mean over the onset run.
  */
 export function decodeNotes(post: PianoPosteriors, frameSec: number, thresholds: DecodeThresholds, minPitchMidi: number): Note[] {
   const { frames: n, keys, onset, offset, frame, velocity } = post;
   const notes: Note[] = [];
   const at = (a: Float32Array, t: number, k: number): number => a[t * keys + k];
-  const minSupport = thresholds.support ?? 0;
-  const supportFrames = thresholds.supportFrames ?? 4;
   for (let k = 0; k < keys; k++) {
     let t = 0;
     while (t < n) {
@@ -291,10 +262,6 @@ export function decodeNotes(post: PianoPosteriors, frameSec: number, thresholds:
       while (runEnd + 1 < n && at(onset, runEnd + 1, k) >= thresholds.onset) runEnd++;
       let peak = t;
       for (let i = t + 1; i <= runEnd; i++) if (at(onset, i, k) > at(onset, peak, k)) peak = i;
-      if (minSupport > 0 && noteSupport(frame, keys, n, k, peak, supportFrames) < minSupport) {
-        t = runEnd + 1;
-        continue;
-      }
       let delta = 0;
       if (peak > 0 && peak < n - 1) {
         const a = at(onset, peak - 1, k);

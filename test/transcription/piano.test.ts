@@ -12,7 +12,6 @@ import {
   melFilterbank,
   MIN_PEDAL_SEC,
   PianoTranscriber,
-  noteSupport,
   releaseEndFrame,
   type PianoPosteriors,
 } from '../../src/transcription/piano.js';
@@ -125,31 +124,6 @@ describe('decodeNotes', () => {
     // Steepest 3-frame fall: frames 30 -> 33 (0.7 -> 0.15); the note keeps frames up to 31, the middle.
     expect(released.offsetSec).toBeCloseTo(32 * 0.02, 9);
     expect(released.onsetSec).toBeCloseTo(fixedLevel.onsetSec, 12);
-  });
-
-  it('with support, an onset that no key-down follows starts no note but still ends the previous one', () => {
-    const p = emptyPosteriors(40, 1);
-    // A held note from frame 2, a ghost onset at frame 15 over a collapsed frame posterior, a real
-    // re-strike at frame 30.
-    p.onset[2] = 0.9;
-    for (let t = 2; t < 15; t++) p.frame[t] = 0.8;
-    p.onset[15] = 0.9;
-    for (let t = 15; t < 19; t++) p.frame[t] = 0.1;
-    p.onset[30] = 0.9;
-    for (let t = 30; t < 38; t++) p.frame[t] = 0.8;
-    const th = { onset: 0.5, frame: 0.05, offset: 1.01 };
-    expect(decodeNotes(p, 0.02, th, 60).map((n) => n.onsetSec)).toEqual([0.04, 0.3, 0.6]);
-    const kept = decodeNotes(p, 0.02, { ...th, support: 0.3, supportFrames: 4 }, 60);
-    expect(kept.map((n) => [n.onsetSec, n.offsetSec])).toEqual([
-      [0.04, 0.3],
-      [0.6, 0.76],
-    ]);
-  });
-
-  it('noteSupport averages the frames from the peak on, fewer at the end', () => {
-    const frame = Float32Array.from([0, 1, 0.5, 0.25]);
-    expect(noteSupport(frame, 1, 4, 0, 1, 2)).toBeCloseTo(0.75, 6);
-    expect(noteSupport(frame, 1, 4, 0, 3, 4)).toBeCloseTo(0.25, 6);
   });
 
   it('releaseEndFrame leaves notes too short to hold a fall as they are', () => {
