@@ -89,6 +89,8 @@ def loss_fn(setup: Setup, out: dict[str, torch.Tensor], lab: dict[str, torch.Ten
 
 
 VAL_ONSET_THRESHOLDS = (0.1, 0.2, 0.3, 0.5)
+# The seed baseline has frames only: its frame threshold is chosen the same way.
+VAL_SEED_FRAME_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5)
 
 
 @torch.no_grad()
@@ -96,7 +98,8 @@ def validate(setup: Setup, val: Segments, leak: Segments | None = None, n_segmen
     """Note scores on the first validation segments, passed through the training augmentation with a
     fixed seed (real input is never as clean as a render), at the onset threshold that scores best:
     at a fixed 0.5 the score mostly tracked how confident the model was, and ranked checkpoints
-    against the threshold-tuned F1 that the exporter ships (`f1` and `f1_off` at that threshold)."""
+    against the threshold-tuned F1 that the exporter ships (`f1` and `f1_off` at that threshold).
+    For the seed baseline the threshold is its frame threshold (`onset_threshold` in the result)."""
     setup.model.eval()
     aug = Augmenter(leak, np.random.default_rng(2024)) if leak is not None else None
     posts = []
@@ -108,11 +111,11 @@ def validate(setup: Setup, val: Segments, leak: Segments | None = None, n_segmen
                        for k in out if k in ('onset', 'offset', 'frame', 'velocity')}, key_notes(notes)))
     setup.model.train()
     best: dict[str, float] | None = None
-    for threshold in ([0.5] if setup.seed else VAL_ONSET_THRESHOLDS):
+    for threshold in (VAL_SEED_FRAME_THRESHOLDS if setup.seed else VAL_ONSET_THRESHOLDS):
         scores = []
         for post, ref in posts:
             if setup.seed:
-                est = decode_frames(post['frame'], setup.frame_sec())
+                est = decode_frames(post['frame'], setup.frame_sec(), threshold)
             else:
                 est = decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], setup.frame_sec(),
                                    threshold)
