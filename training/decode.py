@@ -60,6 +60,13 @@ def decode_notes(onset: np.ndarray, offset: np.ndarray, frame: np.ndarray, veloc
     return out[np.lexsort((out[:, 2], out[:, 0]))]
 
 
+def decode_with(post: dict[str, np.ndarray], frame_sec: float, th: dict) -> np.ndarray:
+    """decode_notes on a posterior dict (`onset`, `offset`, `frame`, `velocity`) with thresholds as
+    the manifest stores them (`onset`, `frame`, `offset`, optional `releaseFallFrames`)."""
+    return decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], frame_sec, th['onset'],
+                        th['frame'], th['offset'], th.get('releaseFallFrames', 0))
+
+
 def release_end(frame: np.ndarray, first: int, end: int, fall_frames: int) -> int:
     """The exclusive end frame of a note whose frames after its onset run are [first, end): the
     middle of the steepest fall of `frame` over `fall_frames` frames (the first one, if several are

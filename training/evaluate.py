@@ -22,13 +22,14 @@ import torch
 
 from .config import HOP_SAMPLES, MODELS_DIR, RUNS_DIR, SAMPLE_RATE_HZ, SHARED_DATA
 from .data import Segments
-from .decode import decode_frames, decode_notes
+from .decode import decode_frames, decode_with
 from .export import run_chunked
 from .features import LogMel
 from .fusion import BasicPitchPosteriors, fuse
 from .train import Setup, note_scores, validate
 
 MAPS_DIR = SHARED_DATA / 'eval' / 'maps-enstdkcl'
+FRAME_SEC = HOP_SAMPLES / SAMPLE_RATE_HZ
 
 
 def load_ref(tsv: Path) -> np.ndarray:
@@ -36,24 +37,18 @@ def load_ref(tsv: Path) -> np.ndarray:
     return rows[:, :4]
 
 
-def ours(audio: np.ndarray, session: ort.InferenceSession, mel: LogMel, th: dict[str, float]) -> np.ndarray:
+def posteriors(audio: np.ndarray, session: ort.InferenceSession, mel: LogMel) -> dict[str, np.ndarray]:
+    """Our model's posteriors for a whole recording: features, then the network in chunks as the
+    TypeScript transcriber runs it."""
     with torch.no_grad():
         m = mel(torch.from_numpy(audio)[None])[0].numpy()
-    post = run_chunked(session, m)
-    return decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], HOP_SAMPLES / SAMPLE_RATE_HZ,
-                        th['onset'], th['frame'], th['offset'], th.get('releaseFallFrames', 0))
+    return run_chunked(session, m)
 
 
-def ensemble(audio: np.ndarray, session: ort.InferenceSession, mel: LogMel, basic_pitch: BasicPitchPosteriors,
-             cfg: dict) -> np.ndarray:
-    """The piano-ensemble transcriber: ours fused with basic-pitch (training/fusion.py)."""
-    with torch.no_grad():
-        m = mel(torch.from_numpy(audio)[None])[0].numpy()
-    fs = HOP_SAMPLES / SAMPLE_RATE_HZ
-    post = fuse(run_chunked(session, m), *basic_pitch(audio), cfg['onsetWeight'], cfg['frameWeight'], fs)
-    th = cfg['thresholds']
-    return decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], fs, th['onset'], th['frame'],
-                        th['offset'], th.get('releaseFallFrames', 0))
+def ensemble(audio: np.ndarray, ours: dict[str, np.ndarray], basic_pitch: BasicPitchPosteriors, cfg: dict) -> np.ndarray:
+    """The piano-ensemble transcriber: our posteriors fused with basic-pitch's (training/fusion.py)."""
+    post = fuse(ours, *basic_pitch(audio), cfg['onsetWeight'], cfg['frameWeight'], FRAME_SEC)
+    return decode_with(post, FRAME_SEC, cfg['thresholds'])
 
 
 def seed(audio: np.ndarray, setup: Setup, frame_threshold: float) -> np.ndarray:
@@ -112,7 +107,9 @@ def main() -> None:
         assert sr == SAMPLE_RATE_HZ, f'{f}: {sr} Hz'
         ref = load_ref(f.with_suffix('.tsv'))
         t = time.perf_counter()
-        est = ours(audio, session, mel, manifest['thresholds'])
+        post = posteriors(audio, session, mel)
+        post_sec = time.perf_counter() - t
+        est = decode_with(post, FRAME_SEC, manifest['thresholds'])
         dt = time.perf_counter() - t
         total_audio += len(audio) / sr
         total_time += dt
@@ -122,8 +119,9 @@ def main() -> None:
         line = f'{f.stem:34s} ours P={s["p"]:.3f} R={s["r"]:.3f} F1={s["f1"]:.3f} F1off={s["f1_off"]:.3f} ({len(audio) / sr / dt:.0f}x rt)'
         if basic_pitch is not None:
             t = time.perf_counter()
-            se = note_scores(ref, ensemble(audio, session, mel, basic_pitch, manifest['ensemble']))
-            ens_time += time.perf_counter() - t
+            est_ens = ensemble(audio, post, basic_pitch, manifest['ensemble'])
+            ens_time += post_sec + time.perf_counter() - t  # our posteriors are computed once, for both
+            se = note_scores(ref, est_ens)
             se['file'] = f.stem
             systems['ensemble'].append(se)
             line += f' | ensemble F1={se["f1"]:.3f} F1off={se["f1_off"]:.3f}'

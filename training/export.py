@@ -24,9 +24,9 @@ import torch
 from .bank import load_bank
 from .config import (CONFIGS, F_MAX_HZ, F_MIN_HZ, HOP_SAMPLES, LOG_FLOOR, MAX_MIDI, MIN_MIDI, MODELS_DIR, N_FFT,
                      N_MELS, REPO_ROOT, RUNS_DIR, SAMPLE_RATE_HZ)
-from .decode import FRAME_THRESHOLD, OFFSET_THRESHOLD, ONSET_THRESHOLD, decode_notes, decode_pedal
+from .decode import FRAME_THRESHOLD, OFFSET_THRESHOLD, ONSET_THRESHOLD, decode_notes, decode_pedal, decode_with
 from .features import LogMel
-from .fusion import fuse
+from .fusion import BasicPitchPosteriors, fuse
 from .midi_data import procedural
 from .model import PianoTranscriber, ProbabilityModel
 from .synth import Sampler
@@ -151,7 +151,6 @@ def tune_thresholds(sess: ort.InferenceSession) -> tuple[dict[str, float], dict]
     Then the same for the piano-ensemble fusion (training/fusion.py): its onset weight with the
     onset threshold, its frame weight with the frame and offset thresholds."""
     from .data import Augmenter, Segments
-    from .fusion import BasicPitchPosteriors
     from .train import key_notes, note_scores
     val = Segments('val')
     augment = Augmenter(Segments('leak'), np.random.default_rng(2024))
@@ -209,15 +208,11 @@ def write_fixture(sess: ort.InferenceSession, th: dict[str, float], ensemble: di
     x = torch.from_numpy(audio.astype(np.float32) / 32768.0)[None]
     mel = LogMel()(x)[0].numpy()
     post = run_chunked(sess, mel)
-    est = decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], HOP_SAMPLES / SAMPLE_RATE_HZ,
-                       th['onset'], th['frame'], th['offset'], th.get('releaseFallFrames', 0))
-    from .fusion import BasicPitchPosteriors
     fs = HOP_SAMPLES / SAMPLE_RATE_HZ
+    est = decode_with(post, fs, th)
     fused = fuse(post, *BasicPitchPosteriors()(audio.astype(np.float32) / 32768.0), ensemble['onsetWeight'],
                  ensemble['frameWeight'], fs)
-    eth = ensemble['thresholds']
-    est_ens = decode_notes(fused['onset'], fused['offset'], fused['frame'], fused['velocity'], fs, eth['onset'], eth['frame'],
-                           eth['offset'], eth.get('releaseFallFrames', 0))
+    est_ens = decode_with(fused, fs, ensemble['thresholds'])
     probe_frames = [0, 1, 37, 75, 120, len(mel) - 1]
     fixture = {
         'sampleRateHz': SAMPLE_RATE_HZ,
@@ -230,7 +225,7 @@ def write_fixture(sess: ort.InferenceSession, th: dict[str, float], ensemble: di
         'ensembleNotes': [{'onsetSec': round(float(n[0]), 6), 'offsetSec': round(float(n[1]), 6), 'pitchMidi': int(n[2]),
                            'velocity': int(n[3])} for n in est_ens],
         'pedal': [{'onsetSec': round(a, 6), 'offsetSec': round(b, 6)}
-                  for a, b in decode_pedal(post['pedal'][:, 0], HOP_SAMPLES / SAMPLE_RATE_HZ, PEDAL_THRESHOLD)],
+                  for a, b in decode_pedal(post['pedal'][:, 0], fs, PEDAL_THRESHOLD)],
         'referenceNotes': [{'onsetSec': float(n[0]), 'offsetSec': float(n[4]), 'pitchMidi': int(n[2])} for n in notes],
     }
     (FIXTURE_DIR / 'piano-parity.json').write_text(json.dumps(fixture) + '\n')
