@@ -20,6 +20,16 @@ import { fftInPlace, fftPlan, type FftPlan } from '../dsp/fft.js';
 
 const STAGE = 'transcribe';
 
+/** Note-decoding settings (`decodeNotes`), as the manifest stores them for this model and for the ensemble. */
+const DecodeThresholdsSchema = z.object({
+  onset: z.number(),
+  frame: z.number(),
+  offset: z.number(),
+  /** Frames over which the release's fall is measured (see releaseEndFrame); 0 or absent: off. */
+  releaseFallFrames: z.number().int().nonnegative().optional(),
+});
+export type DecodeThresholds = z.infer<typeof DecodeThresholdsSchema>;
+
 const ManifestSchema = z.object({
   name: z.string(),
   version: z.string(),
@@ -47,13 +57,7 @@ const ManifestSchema = z.object({
   keys: z.number().int().positive(),
   chunkFrames: z.number().int().positive(),
   contextFrames: z.number().int().nonnegative(),
-  thresholds: z.object({
-    onset: z.number(),
-    frame: z.number(),
-    offset: z.number(),
-    pedal: z.number().optional(),
-    releaseFallFrames: z.number().int().nonnegative().optional(),
-  }),
+  thresholds: DecodeThresholdsSchema.extend({ pedal: z.number().optional() }),
   // How the piano-ensemble transcriber fuses this model with basic-pitch (./ensemble.ts); chosen on
   // rendered validation audio by training/export.py. Absent in models exported before it.
   ensemble: z
@@ -61,7 +65,7 @@ const ManifestSchema = z.object({
       with: z.literal('basic-pitch'),
       onsetWeight: z.number().min(0).max(1),
       frameWeight: z.number().min(0).max(1),
-      thresholds: z.object({ onset: z.number(), frame: z.number(), offset: z.number(), releaseFallFrames: z.number().int().nonnegative().optional() }),
+      thresholds: DecodeThresholdsSchema,
     })
     .optional(),
 });
@@ -209,14 +213,6 @@ export interface PianoPosteriors {
   readonly velocity: Float32Array;
   /** Sustain pedal, one value per frame; absent for models without a pedal head. */
   readonly pedal?: Float32Array;
-}
-
-export interface DecodeThresholds {
-  onset: number;
-  frame: number;
-  offset: number;
-  /** Frames over which the release's fall is measured (see releaseEndFrame); 0 or absent: off. */
-  releaseFallFrames?: number;
 }
 
 /**
