@@ -97,6 +97,35 @@ def split(perfs: list[Performance]) -> dict[str, list[Performance]]:
     return out
 
 
+def split_summary(folds: dict[str, list[Performance]]) -> dict:
+    """The split as the beat models' manifests record it (the benchmarks read the held-out pieces)."""
+    return {
+        "rule": f"piece = ASAP folder without '_no_repeat'; sha1(piece)[:8] % 100 < {TEST_PERCENT} -> test, < {TEST_PERCENT + VAL_PERCENT} -> val, else train",
+        "trainPerformances": len(folds["train"]),
+        "valPerformances": len(folds["val"]),
+        "testPerformances": len(folds["test"]),
+        "testPieces": sorted({p.piece for p in folds["test"]}),
+        "valPieces": sorted({p.piece for p in folds["val"]}),
+    }
+
+
+def drop_and_add_notes(n: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Transcription-like damage to notes [n, 4]: drops up to 15 % of them and adds up to 8 %
+    spurious short, softer copies moved up to 0.5 s and by an octave, fifth or twelfth (the
+    errors a transcriber makes)."""
+    keep = rng.random(len(n)) > rng.uniform(0, 0.15)
+    n = n[keep]
+    nb_extra = int(len(n) * rng.uniform(0, 0.08))
+    if nb_extra and len(n):
+        src = n[rng.integers(0, len(n), nb_extra)].copy()
+        src[:, 0] += rng.uniform(-0.5, 0.5, nb_extra)
+        src[:, 1] = src[:, 0] + rng.uniform(0.03, 0.3, nb_extra)
+        src[:, 2] = np.clip(src[:, 2] + rng.choice([-12, 7, 12, 19], nb_extra), 21, 108)
+        src[:, 3] = np.clip(src[:, 3] * rng.uniform(0.3, 0.8, nb_extra), 1, 127)
+        n = np.concatenate([n, src])
+    return n
+
+
 if __name__ == "__main__":
     perfs = load_all()
     s = split(perfs)

@@ -17,7 +17,7 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from .data import ROOT, TEST_PERCENT, VAL_PERCENT, load_all, split
+from .data import ROOT, load_all, split, split_summary
 from .features import FPS, NB_FEATURES, beat_features, tempo_bin_bpm
 from .model import CONFIGS, BeatTCN
 from .train import RUN_DIR
@@ -27,7 +27,10 @@ FIXTURE = ROOT / "test" / "postprocess" / "fixtures" / "beat-parity.json"
 
 
 class WithSigmoid(torch.nn.Module):
-    def __init__(self, m: BeatTCN):
+    """Logits -> probabilities, for the exported graph: sigmoid for beat/downbeat, softmax for the
+    tempo classes when the model has that head (the note-level model always has)."""
+
+    def __init__(self, m: torch.nn.Module):
         super().__init__()
         self.m = m
 
@@ -38,8 +41,9 @@ class WithSigmoid(torch.nn.Module):
         return torch.sigmoid(out)
 
 
-def synthetic_notes(seed: int = 3) -> np.ndarray:
-    """A 20 s waltz-like pattern with jitter (no dataset material in the committed fixture)."""
+def synthetic_notes(seed: int = 3, ritardando_sec_per_bar: float = 0.0) -> np.ndarray:
+    """A 20 s waltz-like pattern with jitter, each bar's beats `ritardando_sec_per_bar` longer than
+    the last (no dataset material in the committed fixtures)."""
     rng = np.random.default_rng(seed)
     rows = []
     t = 0.4
@@ -52,7 +56,7 @@ def synthetic_notes(seed: int = 3) -> np.ndarray:
                 rows += [(t + 0.01, t + 0.3, root + 4, 60), (t, t + 0.3, root + 7, 62)]
             if rng.random() < 0.5:
                 rows.append((t + 0.25, t + 0.4, root + 16, 50))
-            t += 0.48 + rng.normal(0, 0.01)
+            t += 0.48 + ritardando_sec_per_bar * bar + rng.normal(0, 0.01)
     notes = np.array(rows, dtype=np.float64)
     return notes[np.lexsort((notes[:, 2], notes[:, 0]))]
 
@@ -95,14 +99,7 @@ def main() -> None:
         "config": {"name": ckpt["config"], **{k: list(v) if isinstance(v, tuple) else v for k, v in CONFIGS[ckpt["config"]].items()}},
         "parameters": sum(p.numel() for p in model.parameters()),
         "training": {"step": ckpt["step"], "valLoss": ckpt["val"], "minutes": log[-1]["minutes"] if log else None},
-        "split": {
-            "rule": f"piece = ASAP folder without '_no_repeat'; sha1(piece)[:8] % 100 < {TEST_PERCENT} -> test, < {TEST_PERCENT + VAL_PERCENT} -> val, else train",
-            "trainPerformances": len(folds["train"]),
-            "valPerformances": len(folds["val"]),
-            "testPerformances": len(folds["test"]),
-            "testPieces": sorted({p.piece for p in folds["test"]}),
-            "valPieces": sorted({p.piece for p in folds["val"]}),
-        },
+        "split": split_summary(folds),
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 

@@ -17,40 +17,13 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from .data import ROOT, TEST_PERCENT, VAL_PERCENT, load_all, split
-from .note_features import NB_NOTE_FEATURES, note_features, sort_notes, tempo_bin_bpm
+from .data import ROOT, load_all, split, split_summary
+from .export import WithSigmoid, synthetic_notes
+from .note_features import NB_NOTE_FEATURES, note_features, tempo_bin_bpm
 from .note_model import NOTE_CONFIGS, NoteBeatCRNN
 
 OUT_DIR = ROOT / "models" / "beats-notes"
 FIXTURE = ROOT / "test" / "postprocess" / "fixtures" / "note-beat-parity.json"
-
-
-class WithProbabilities(torch.nn.Module):
-    def __init__(self, m: NoteBeatCRNN):
-        super().__init__()
-        self.m = m
-
-    def forward(self, features: torch.Tensor):
-        logits, tempo = self.m(features)
-        return torch.sigmoid(logits), torch.softmax(tempo, dim=-1)
-
-
-def synthetic_notes(seed: int = 3) -> np.ndarray:
-    """A 20 s waltz-like pattern with jitter and a ritardando (no dataset material in the committed fixture)."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    t = 0.4
-    for bar in range(14):
-        root = [48, 53, 55, 48][bar % 4]
-        for b in range(3):
-            if b == 0:
-                rows.append((t, t + 0.9, root - 12, 90 + rng.integers(-5, 5)))
-            else:
-                rows += [(t + 0.01, t + 0.3, root + 4, 60), (t, t + 0.3, root + 7, 62)]
-            if rng.random() < 0.5:
-                rows.append((t + 0.25, t + 0.4, root + 16, 50))
-            t += 0.48 + 0.01 * bar + rng.normal(0, 0.01)
-    return sort_notes(np.array(rows, dtype=np.float64))
 
 
 def main() -> None:
@@ -63,7 +36,7 @@ def main() -> None:
     ckpt = torch.load(ckpt_path, weights_only=False)
     model = NoteBeatCRNN(**NOTE_CONFIGS[ckpt["config"]])
     model.load_state_dict(ckpt["model"])
-    wrapped = WithProbabilities(model).eval()
+    wrapped = WithSigmoid(model).eval()
     out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = out_dir / "beats.onnx"
     dummy = torch.zeros(1, 300, NB_NOTE_FEATURES)
@@ -91,18 +64,11 @@ def main() -> None:
         "config": {"name": ckpt["config"], **NOTE_CONFIGS[ckpt["config"]]},
         "parameters": sum(p.numel() for p in model.parameters()),
         "training": {"step": ckpt["step"], "valLoss": ckpt["val"], "minutes": minutes},
-        "split": {
-            "rule": f"piece = ASAP folder without '_no_repeat'; sha1(piece)[:8] % 100 < {TEST_PERCENT} -> test, < {TEST_PERCENT + VAL_PERCENT} -> val, else train",
-            "trainPerformances": len(folds["train"]),
-            "valPerformances": len(folds["val"]),
-            "testPerformances": len(folds["test"]),
-            "testPieces": sorted({p.piece for p in folds["test"]}),
-            "valPieces": sorted({p.piece for p in folds["val"]}),
-        },
+        "split": split_summary(folds),
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
-    notes = np.round(synthetic_notes(), 6)  # the fixture's precision, so TS sees the same numbers
+    notes = np.round(synthetic_notes(ritardando_sec_per_bar=0.01), 6)  # the fixture's precision, so TS sees the same numbers
     x = note_features(notes)
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     act, tempo = (r[0] for r in sess.run(outputs, {"features": x[None]}))

@@ -20,22 +20,16 @@ from __future__ import annotations
 
 import numpy as np
 
+# The local-tempo classes (the inter-beat-interval head) are the frame-level model's: log-spaced
+# beat rates over ASAP's annotated range.
+from .features import tempo_bin_bpm
+
 NB_PITCHES = 88
 NB_NOTE_FEATURES = NB_PITCHES + 7
 CHORD_GAP_SEC = 0.035
 # A note is "on" an annotated beat when its onset is this close to it (ASAP's beat times are note
 # onsets of the aligned score notes; 90 % of the beats have an onset within 20 ms).
 BEAT_TOLERANCE_SEC = 0.035
-# Local-tempo classes (the inter-beat-interval head): log-spaced beat rates over ASAP's annotated
-# range (the notated beat: about 22 to 330 BPM).
-TEMPO_MIN_BPM = 20.0
-TEMPO_MAX_BPM = 340.0
-TEMPO_BINS = 64
-
-
-def tempo_bin_bpm() -> np.ndarray:
-    """Centre BPM of each tempo class, [TEMPO_BINS] ascending."""
-    return TEMPO_MIN_BPM * (TEMPO_MAX_BPM / TEMPO_MIN_BPM) ** (np.arange(TEMPO_BINS) / (TEMPO_BINS - 1))
 
 
 def sort_notes(notes: np.ndarray) -> np.ndarray:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .note_features import NB_NOTE_FEATURES, TEMPO_BINS
+from .features import TEMPO_BINS
+from .note_features import NB_NOTE_FEATURES
 
 NOTE_CONFIGS = {
     "crnn96": dict(hidden=96, kernel=9, gru_layers=2, downbeat_hidden=48, dropout=0.15),

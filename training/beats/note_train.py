@@ -20,15 +20,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import ROOT, Performance, load_all, split
+from .data import ROOT, Performance, drop_and_add_notes, load_all, split
 from .note_features import (
-    TEMPO_BINS,
     note_features,
     note_targets,
     note_tempo_targets,
     sort_notes,
 )
 from .note_model import NOTE_CONFIGS, NoteBeatCRNN
+from .train import TEMPO_SOFT  # soft tempo targets: the frame-level model's, same classes
 
 RUN_DIR = ROOT / "training" / "runs" / "beats-notes"
 SEQ_NOTES = 512
@@ -42,16 +42,7 @@ def augment(p: Performance, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
     n = p.notes.copy()
     n[:, :2] *= stretch
     beats, downbeats = p.beats * stretch, p.downbeats * stretch
-    keep = rng.random(len(n)) > rng.uniform(0, 0.15)
-    n = n[keep]
-    nb_extra = int(len(n) * rng.uniform(0, 0.08))
-    if nb_extra and len(n):
-        src = n[rng.integers(0, len(n), nb_extra)].copy()
-        src[:, 0] += rng.uniform(-0.5, 0.5, nb_extra)
-        src[:, 1] = src[:, 0] + rng.uniform(0.03, 0.3, nb_extra)
-        src[:, 2] = np.clip(src[:, 2] + rng.choice([-12, 7, 12, 19], nb_extra), 21, 108)
-        src[:, 3] = np.clip(src[:, 3] * rng.uniform(0.3, 0.8, nb_extra), 1, 127)
-        n = np.concatenate([n, src])
+    n = drop_and_add_notes(n, rng)
     n[:, 0] = np.maximum(n[:, 0], 0.0)
     y = note_targets(n[:, 0], beats, downbeats)
     cls = note_tempo_targets(n[:, 0], beats)
@@ -79,10 +70,6 @@ def window_example(p: Performance, rng: np.random.Generator):
             np.pad(cls[sl], (0, pad), constant_values=-1), mask)
 
 
-# Soft tempo targets: a Gaussian over neighbouring classes (sigma 1.5 classes, about 0.1 octave),
-# so a near miss costs less than an octave error.
-_K = torch.arange(TEMPO_BINS, dtype=torch.float32)
-TEMPO_SOFT = torch.softmax(-0.5 * ((_K[None] - _K[:, None]) / 1.5) ** 2, dim=1)
 
 
 def losses(logits, tempo_logits, y, cls, mask) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

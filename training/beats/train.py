@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import ROOT, load_all, split
+from .data import ROOT, drop_and_add_notes, load_all, split
 from .features import FPS, TEMPO_BINS, beat_features, targets, tempo_targets
 from .model import CONFIGS, BeatTCN
 
@@ -35,16 +35,7 @@ def augment(notes: np.ndarray, beats: np.ndarray, downbeats: np.ndarray, rng: np
     # Transcription-like damage: jitter, dropped notes, spurious short notes, velocity curve.
     n[:, 0] += rng.normal(0, rng.uniform(0, 0.012), len(n))
     n[:, 1] = np.maximum(n[:, 1], n[:, 0] + 0.02)
-    keep = rng.random(len(n)) > rng.uniform(0, 0.15)
-    n = n[keep]
-    nb_extra = int(len(n) * rng.uniform(0, 0.08))
-    if nb_extra and len(n):
-        src = n[rng.integers(0, len(n), nb_extra)].copy()
-        src[:, 0] += rng.uniform(-0.5, 0.5, nb_extra)
-        src[:, 1] = src[:, 0] + rng.uniform(0.03, 0.3, nb_extra)
-        src[:, 2] = np.clip(src[:, 2] + rng.choice([-12, 7, 12, 19], nb_extra), 21, 108)
-        src[:, 3] = np.clip(src[:, 3] * rng.uniform(0.3, 0.8, nb_extra), 1, 127)
-        n = np.concatenate([n, src])
+    n = drop_and_add_notes(n, rng)
     n[:, 2] = np.clip(n[:, 2] + rng.integers(-5, 6), 21, 108)
     gain = rng.uniform(0.6, 1.3)
     n[:, 3] = np.clip(n[:, 3] * gain + rng.uniform(-15, 15), 1, 127)
