@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from math import gcd
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,6 @@ class PianoBank:
     MODEL_CARD.md). The renders are mono at 16 kHz: resampled, and panned by a random few dB."""
 
     def __init__(self, sample_rate_hz: int, path: Path = PIANO_SEGMENTS):
-        from math import gcd
         if not path.exists():
             raise FileNotFoundError(f'{path} is missing: render the piano segments first (python -m training.render)')
         z = np.load(path)

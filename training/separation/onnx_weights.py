@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .config import SepConfig
 from .model import Unmix
 
 
@@ -65,7 +66,7 @@ def load_unmix_onnx(model: Unmix, onnx_path: Path) -> None:
     model.load_state_dict(state, strict=False)
 
 
-def check_against_onnx(model: Unmix, onnx_path: Path, cfg, tolerance: float = 1e-4) -> None:
+def check_against_onnx(model: Unmix, onnx_path: Path, cfg: SepConfig, tolerance: float = 1e-4) -> None:
     """Raises if `model` (in eval mode) and onnxruntime disagree on a random magnitude spectrogram:
     a wrongly mapped weight would otherwise pass silently and training would start from noise."""
     import onnxruntime as ort
