@@ -134,6 +134,65 @@ export interface E2eOptions {
   transcribers?: readonly string[];
 }
 
+/**
+ * The piano part with a band derived from its notes (bassLine, padChords, drumPattern) rendered
+ * with the SoundFont at `fontPath`, each part at PART_LEVELS_DB below the piano (RMS over the
+ * excerpt), 44.1 kHz stereo, `excerptSec` long. One gain for everything keeps the mix equal to the
+ * sum of the parts, so `piano` is still the true piano in the mix. Also used to build the
+ * separated tuning set of the piano model's decoding (training/separated-val.ts).
+ */
+export async function mixWithBand(
+  piano: AudioData,
+  pianoNotes: readonly Note[],
+  excerptSec: number,
+  fontPath: string,
+  render: Pick<typeof import('../../src/synth/render.js'), 'renderNotes' | 'renderMidi' | 'notesToMidi'>,
+): Promise<Pick<Mix, 'piano' | 'mix' | 'levelsDb'>> {
+  const { renderNotes, renderMidi, notesToMidi } = render;
+  const opts = { soundfontPath: fontPath, sampleRateHz: SAMPLE_RATE_HZ, channels: 2 as const, tailSec: 0 };
+  const bass = await renderNotes(bassLine(pianoNotes, excerptSec), { ...opts, program: 33 });
+  const pad = await renderNotes(padChords(pianoNotes, excerptSec), { ...opts, program: 48 });
+  const drums = await renderMidi(notesToMidi(drumPattern(excerptSec), { channel: 9 }), opts);
+  const n = Math.round(excerptSec * SAMPLE_RATE_HZ);
+  const rmsOf = (a: AudioData): number => {
+    let s = 0;
+    let count = 0;
+    for (const ch of a.channels) for (let i = 0; i < Math.min(n, ch.length); i++) {
+      s += ch[i] * ch[i];
+      count++;
+    }
+    return Math.sqrt(s / Math.max(1, count));
+  };
+  const pianoRms = rmsOf(piano);
+  const gainFor = (a: AudioData, levelDb: number): number => {
+    const r = rmsOf(a);
+    return r > 0 ? (pianoRms * 10 ** (levelDb / 20)) / r : 0;
+  };
+  const parts = [
+    fit(piano, n, 1),
+    fit(bass, n, gainFor(bass, PART_LEVELS_DB.bass)),
+    fit(drums, n, gainFor(drums, PART_LEVELS_DB.drums)),
+    fit(pad, n, gainFor(pad, PART_LEVELS_DB.pad)),
+  ];
+  const mixCh = [0, 1].map((c) => {
+    const out = new Float32Array(n);
+    for (const p of parts) for (let i = 0; i < n; i++) out[i] += p[c][i];
+    return out;
+  });
+  // One gain for everything keeps the mix equal to the sum of the stems.
+  let peak = 0;
+  for (const ch of mixCh) for (const v of ch) peak = Math.max(peak, Math.abs(v));
+  const g = peak > 0.9 ? 0.9 / peak : 1;
+  const scale = (chs: Float32Array[]): Float32Array[] => chs.map((c) => c.map((v) => v * g));
+  const rms = (chs: Float32Array[]): number => Math.sqrt(chs.reduce((a, c) => a + c.reduce((b, v) => b + v * v, 0), 0) / (2 * n));
+  const rel = (k: number): number => 20 * Math.log10(rms(parts[k]) / rms(parts[0]));
+  return {
+    levelsDb: { bass: rel(1), drums: rel(2), pad: rel(3) },
+    piano: { sampleRateHz: SAMPLE_RATE_HZ, channels: scale(parts[0]) },
+    mix: { sampleRateHz: SAMPLE_RATE_HZ, channels: scale(mixCh) },
+  };
+}
+
 /** The e2e mixes: MAPS piano notes rendered with the first SoundFont present, plus bass, drums and pad at PART_LEVELS_DB. */
 export async function buildMixes(quick: boolean, log: (s: string) => void, opts: E2eOptions): Promise<{ mixes: Mix[]; reason?: string }> {
   const render = await tryImport(() => import('../../src/synth/render.js'), 'src/synth/render.ts');
@@ -150,7 +209,7 @@ export async function buildMixes(quick: boolean, log: (s: string) => void, opts:
   const excerptSec = opts.seconds ?? (quick ? 15 : 20);
   const startSec = 10;
   const mixes: Mix[] = [];
-  const { renderNotes, renderMidi, notesToMidi } = render.module;
+  const { renderNotes } = render.module;
   const kinds = opts.pianoAudio ?? (quick ? ['rendered'] : ['rendered', 'recorded']);
   for (const pianoAudio of kinds) for (const piece of chosen) {
     const pianoNotes = cropNotes(await readNotesFile(piece.notesPath), startSec, excerptSec);
@@ -159,50 +218,8 @@ export async function buildMixes(quick: boolean, log: (s: string) => void, opts:
       pianoAudio === 'rendered'
         ? await renderNotes(pianoNotes, { ...opts, program: 0 })
         : resampleAudio(cropAudio(await loadAudio(piece.audioPath), startSec, excerptSec), SAMPLE_RATE_HZ);
-    const bass = await renderNotes(bassLine(pianoNotes, excerptSec), { ...opts, program: 33 });
-    const pad = await renderNotes(padChords(pianoNotes, excerptSec), { ...opts, program: 48 });
-    const drums = await renderMidi(notesToMidi(drumPattern(excerptSec), { channel: 9 }), opts);
-    const n = Math.round(excerptSec * SAMPLE_RATE_HZ);
-    const rmsOf = (a: AudioData): number => {
-      let s = 0;
-      let count = 0;
-      for (const ch of a.channels) for (let i = 0; i < Math.min(n, ch.length); i++) {
-        s += ch[i] * ch[i];
-        count++;
-      }
-      return Math.sqrt(s / Math.max(1, count));
-    };
-    const pianoRms = rmsOf(piano);
-    const gainFor = (a: AudioData, levelDb: number): number => {
-      const r = rmsOf(a);
-      return r > 0 ? (pianoRms * 10 ** (levelDb / 20)) / r : 0;
-    };
-    const parts = [
-      fit(piano, n, 1),
-      fit(bass, n, gainFor(bass, PART_LEVELS_DB.bass)),
-      fit(drums, n, gainFor(drums, PART_LEVELS_DB.drums)),
-      fit(pad, n, gainFor(pad, PART_LEVELS_DB.pad)),
-    ];
-    const mixCh = [0, 1].map((c) => {
-      const out = new Float32Array(n);
-      for (const p of parts) for (let i = 0; i < n; i++) out[i] += p[c][i];
-      return out;
-    });
-    // One gain for everything keeps the mix equal to the sum of the stems.
-    let peak = 0;
-    for (const ch of mixCh) for (const v of ch) peak = Math.max(peak, Math.abs(v));
-    const g = peak > 0.9 ? 0.9 / peak : 1;
-    const scale = (chs: Float32Array[]): Float32Array[] => chs.map((c) => c.map((v) => v * g));
-    const rms = (chs: Float32Array[]): number => Math.sqrt(chs.reduce((a, c) => a + c.reduce((b, v) => b + v * v, 0), 0) / (2 * n));
-    const rel = (k: number): number => 20 * Math.log10(rms(parts[k]) / rms(parts[0]));
-    mixes.push({
-      name: `${piece.name} ${startSec}-${startSec + excerptSec} s (${pianoAudio})`,
-      pianoAudio,
-      levelsDb: { bass: rel(1), drums: rel(2), pad: rel(3) },
-      pianoNotes,
-      piano: { sampleRateHz: SAMPLE_RATE_HZ, channels: scale(parts[0]) },
-      mix: { sampleRateHz: SAMPLE_RATE_HZ, channels: scale(mixCh) },
-    });
+    const band = await mixWithBand(piano, pianoNotes, excerptSec, font.path, render.module);
+    mixes.push({ name: `${piece.name} ${startSec}-${startSec + excerptSec} s (${pianoAudio})`, pianoAudio, pianoNotes, ...band });
     log(`  built mix ${piece.name} (${excerptSec} s, ${pianoNotes.length} piano notes, ${pianoAudio === 'rendered' ? `font ${font.id}` : 'MAPS recording'})`);
   }
   return { mixes };
