@@ -116,6 +116,8 @@ def main() -> None:
     ap.add_argument('--leak', type=int, default=100, help='other-instrument excerpts for augmentation')
     ap.add_argument('--segment-sec', type=float, default=20.0)
     ap.add_argument('--seed', type=int, default=1234)
+    ap.add_argument('--train-seed', type=int, default=None,
+                    help='render the training split from its own seed (fresh excerpts) while val and leak stay those of --seed')
     args = ap.parse_args()
     asap = SHARED_DATA / 'midi' / 'asap'
     if not asap.is_dir():
@@ -129,7 +131,8 @@ def main() -> None:
     n_val_asap = args.val * 3 // 4
     _save('val', render_split(val_files, n_val_asap, args.val - n_val_asap, VAL_BANKS, args.segment_sec, rng))
     _save('leak', render_leak(args.leak, args.segment_sec, rng))
-    _save('train', render_split(train_files, args.asap, args.procedural, TRAIN_BANKS, args.segment_sec, rng))
+    train_rng = rng if args.train_seed is None else np.random.default_rng(args.train_seed)
+    _save('train', render_split(train_files, args.asap, args.procedural, TRAIN_BANKS, args.segment_sec, train_rng))
     print(f'rendered in {time.time() - t0:.0f} s')
 
 
