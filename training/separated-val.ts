@@ -32,6 +32,7 @@ import { transcriptionSource } from '../src/separation/stems.js';
 import * as render from '../src/synth/render.js';
 import { listSoundfonts } from '../src/synth/soundfonts.js';
 import type { PedalSpan } from '../src/types.js';
+import { rng } from './separation/songs.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ASAP_DIR = join(SHARED_DATA, 'midi/asap');
@@ -57,18 +58,6 @@ function midiFiles(dir: string): string[] {
       if (statSync(p).isDirectory()) return midiFiles(p);
       return name.endsWith('.mid') ? [p] : [];
     });
-}
-
-/** mulberry32: a small seeded generator, so the set is the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function cropPedal(spans: readonly PedalSpan[], startSec: number, seconds: number): PedalSpan[] {
