@@ -12,10 +12,12 @@
  *
  * `runPostprocessBench({ quick })` returns the markdown tables, for `npm run bench`.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeMidiNotes } from '../src/midi/decode.js';
+import { modelPath } from '../src/models/paths.js';
 import { BeatModel, type BeatActivations } from '../src/postprocess/beatModel.js';
 import { NoteBeatModel } from '../src/postprocess/noteBeatModel.js';
 import { estimateKey, KEY_PROFILE_NAMES, type KeyProfileName } from '../src/postprocess/key.js';
@@ -299,9 +301,12 @@ export function runKeyBench(quick: boolean): { rows: KeyBenchRow[]; table: strin
 const MAPS_CACHE_DIR = '/tmp/stemscribe-bench-maps-transcriptions';
 
 /** One cache folder per transcriber and model version, so a new export is never scored from stale notes. */
+/** Per transcriber, weights version and piano manifest (its decoding settings change without a new version). */
 function mapsCacheDir(name: string, version: string): string {
   if (name === 'basic-pitch') return MAPS_CACHE_DIR;
-  return `${MAPS_CACHE_DIR}-${name}-${version.replace(/[^A-Za-z0-9._-]+/g, '_')}`;
+  const manifest = join(modelPath('piano'), 'manifest.json');
+  const settings = existsSync(manifest) ? createHash('sha1').update(readFileSync(manifest)).digest('hex').slice(0, 8) : 'none';
+  return `${MAPS_CACHE_DIR}-${name}-${version.replace(/[^A-Za-z0-9._-]+/g, '_')}-${settings}`;
 }
 
 export interface MapsPiece {
@@ -339,7 +344,7 @@ export async function loadMapsTranscriptions(quick: boolean, transcriberName?: T
           fileName: `${piece}.flac`,
           limits: { maxDurationSec: 3600 },
         });
-        transcription = await transcriber.transcribe(audio);
+        transcription = await transcriber.transcribe(audio, { source: 'solo' });
         writeFileSync(cachePath, JSON.stringify(transcription));
       }
       const reference = notesFromTsv(readFileSync(join(MAPS_DIR, `${piece}.tsv`), 'utf8'), `${piece}.tsv`);

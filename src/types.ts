@@ -69,10 +69,22 @@ export interface Transcription {
   pedal?: PedalSpan[];
 }
 
+/**
+ * What a transcriber hears: `solo`, a recording of the instrument alone (the pipeline with
+ * separator `none`); `separated`, a stem a separator cut out of a mix. A model may decode the two
+ * with different settings: a separated stem has weaker, smeared posteriors and leaked attacks.
+ */
+export type AudioSource = 'solo' | 'separated';
+
+export interface TranscribeOptions extends StageOptions {
+  /** Default `separated`, the product's path. */
+  source?: AudioSource;
+}
+
 /** Turns (usually mono) audio into notes. */
 export interface Transcriber {
   readonly info: ModelInfo;
-  transcribe(audio: AudioData, options?: StageOptions): Promise<Transcription>;
+  transcribe(audio: AudioData, options?: TranscribeOptions): Promise<Transcription>;
   dispose?(): Promise<void>;
 }
 

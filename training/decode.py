@@ -13,7 +13,8 @@ OFFSET_THRESHOLD = 0.5
 
 def decode_notes(onset: np.ndarray, offset: np.ndarray, frame: np.ndarray, velocity: np.ndarray, frame_sec: float,
                  onset_threshold: float = ONSET_THRESHOLD, frame_threshold: float = FRAME_THRESHOLD,
-                 offset_threshold: float = OFFSET_THRESHOLD, release_fall_frames: int = 0) -> np.ndarray:
+                 offset_threshold: float = OFFSET_THRESHOLD, release_fall_frames: int = 0,
+                 min_support: float = 0.0, support_frames: int = 4) -> np.ndarray:
     """[T, 88] posteriors -> notes [n, 5] (onsetSec, offsetSec, pitchMidi, velocity 1..127, confidence).
 
     A note starts at the peak frame of each run of onset frames above threshold (refined to sub-frame
@@ -24,7 +25,12 @@ def decode_notes(onset: np.ndarray, offset: np.ndarray, frame: np.ndarray, veloc
     steeply over L frames (in the middle of that fall), anywhere between its onset run and that
     end. Why: a held piano note fades slowly, so a fixed level is crossed too early on long notes
     and too late on short ones, while the key release is a sudden fall (the damper meets the
-    string). On MAPS, 40% of the fixed-level offsets were more than the tolerance early."""
+    string). On MAPS, 40% of the fixed-level offsets were more than the tolerance early.
+
+    With `min_support` > 0, an onset starts a note only if the mean frame posterior over
+    `support_frames` frames from its peak reaches it: an onset that no key-down follows is a ghost
+    (a partial of another note, a hammer knock). A rejected onset run still ends the key's previous
+    note, as any onset run does."""
     n_frames, n_keys = onset.shape
     rows = []
     for k in range(n_keys):
@@ -38,6 +44,9 @@ def decode_notes(onset: np.ndarray, offset: np.ndarray, frame: np.ndarray, veloc
             while run_end + 1 < n_frames and on[run_end + 1]:
                 run_end += 1
             peak = t + int(np.argmax(onset[t:run_end + 1, k]))
+            if min_support > 0 and note_support(frame[:, k], peak, support_frames) < min_support:
+                t = run_end + 1
+                continue
             delta = 0.0
             if 0 < peak < n_frames - 1:
                 a, b, c = float(onset[peak - 1, k]), float(onset[peak, k]), float(onset[peak + 1, k])
@@ -62,9 +71,21 @@ def decode_notes(onset: np.ndarray, offset: np.ndarray, frame: np.ndarray, veloc
 
 def decode_with(post: dict[str, np.ndarray], frame_sec: float, th: dict) -> np.ndarray:
     """decode_notes on a posterior dict (`onset`, `offset`, `frame`, `velocity`) with thresholds as
-    the manifest stores them (`onset`, `frame`, `offset`, optional `releaseFallFrames`)."""
+    the manifest stores them (`onset`, `frame`, `offset`, optional `releaseFallFrames`, `support`,
+    `supportFrames`)."""
     return decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], frame_sec, th['onset'],
-                        th['frame'], th['offset'], th.get('releaseFallFrames', 0))
+                        th['frame'], th['offset'], th.get('releaseFallFrames', 0), th.get('support', 0.0),
+                        th.get('supportFrames', 4))
+
+
+def note_support(frame: np.ndarray, peak: int, support_frames: int) -> float:
+    """Mean of `frame` over [peak, peak + support_frames) (fewer at the end), summed in float64 in
+    frame order as the TypeScript port does, so both make the same decision at the threshold."""
+    total = 0.0
+    seg = frame[peak:peak + support_frames]
+    for v in seg:
+        total += float(v)
+    return total / len(seg)
 
 
 def release_end(frame: np.ndarray, first: int, end: int, fall_frames: int) -> int:

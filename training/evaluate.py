@@ -99,6 +99,9 @@ def main() -> None:
         seed_setup.model.eval()
         print(f"seed: frame threshold {seed_threshold} (val F1 {seed_val['f1']:.3f})", flush=True)
         systems['seed'] = []
+    # MAPS is solo piano: the manifest's `solo` decoding profile (the separated one where it has none).
+    solo_thresholds = manifest.get('solo', {}).get('thresholds', manifest['thresholds'])
+    solo_fusion = manifest['ensemble'].get('solo', manifest['ensemble']) if 'ensemble' in manifest else None
     total_audio, total_time = 0.0, 0.0
     for f in files:
         audio, sr = sf.read(f, dtype='float32')
@@ -109,7 +112,7 @@ def main() -> None:
         t = time.perf_counter()
         post = posteriors(audio, session, mel)
         post_sec = time.perf_counter() - t
-        est = decode_with(post, FRAME_SEC, manifest['thresholds'])
+        est = decode_with(post, FRAME_SEC, solo_thresholds)
         dt = time.perf_counter() - t
         total_audio += len(audio) / sr
         total_time += dt
@@ -119,7 +122,7 @@ def main() -> None:
         line = f'{f.stem:34s} ours P={s["p"]:.3f} R={s["r"]:.3f} F1={s["f1"]:.3f} F1off={s["f1_off"]:.3f} ({len(audio) / sr / dt:.0f}x rt)'
         if basic_pitch is not None:
             t = time.perf_counter()
-            est_ens = ensemble(audio, post, basic_pitch, manifest['ensemble'])
+            est_ens = ensemble(audio, post, basic_pitch, solo_fusion)
             ens_time += post_sec + time.perf_counter() - t  # our posteriors are computed once, for both
             se = note_scores(ref, est_ens)
             se['file'] = f.stem

@@ -100,7 +100,8 @@ async function main(): Promise<void> {
       writeFileSync(join(OUT_DIR, `${id}.clean.wav`), encodeWavFloat32(downmixToMono(band.piano)));
       writeFileSync(
         join(OUT_DIR, `${id}.notes.csv`),
-        notes.map((n) => `${n.onsetSec.toFixed(6)},${n.offsetSec.toFixed(6)},${n.pitchMidi},${n.velocity}`).join('\n') + '\n',
+        // A key pressed and released within one tick sounds for the renderer's 1 ms: keep it, with that length.
+        notes.map((n) => `${n.onsetSec.toFixed(6)},${Math.max(n.offsetSec, n.onsetSec + 0.001).toFixed(6)},${n.pitchMidi},${n.velocity}`).join('\n') + '\n',
       );
       const source = `${relative(ASAP_DIR, file)}@${startSec.toFixed(1)}`;
       index.push({ id, source, startSec, notes: notes.length, levelsDb: band.levelsDb });

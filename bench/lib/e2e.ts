@@ -276,8 +276,10 @@ export async function runE2eSection(quick: boolean, log: (s: string) => void, op
     }
     try {
       for (const m of mixes) {
+        // Decoding profiles as the pipeline picks them: `solo` without separation, `separated` after it.
         const run = async (path: string, audio: AudioData, extra: Partial<E2eRow> = {}): Promise<void> => {
-          const { value, sec } = await timed(() => tr.transcribe(audio));
+          const source = extra.separateSec === undefined ? 'solo' : 'separated';
+          const { value, sec } = await timed(() => tr.transcribe(audio, { source }));
           const s = scoreTranscription(m.pianoNotes, value.notes);
           rows.push({ mix: m.name, transcriber: trName, path, onsetF1: s.onset.f1, onsetOffsetF1: s.onsetOffset.f1, frameF1: s.frame.f1, transcribeSec: sec, ...extra });
           log(`  ${trName} ${path} ${m.name}: onset F1 ${pct(s.onset.f1)}, +offset ${pct(s.onsetOffset.f1)}`);

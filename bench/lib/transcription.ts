@@ -66,7 +66,8 @@ export async function runTranscriptionSection(quick: boolean, log: (s: string) =
       for (const piece of chosen) {
         const audio = cropAudio(await loadAudio(piece.audioPath), 0, excerptSec);
         const reference = cropNotes(await readNotesFile(piece.notesPath), 0, excerptSec);
-        const { value, sec } = await timed(() => transcriber.transcribe(audio));
+        // MAPS is solo piano: the transcriber's `solo` decoding profile, as `--separator none` uses.
+        const { value, sec } = await timed(() => transcriber.transcribe(audio, { source: 'solo' }));
         const audioSec = durationSec(audio);
         const row: TranscriptionRow = {
           transcriber: name,

@@ -22,7 +22,9 @@ export function createHandler(deps: HandlerDeps): Handler<PipelineState, Transcr
     const audio = decodeWavFloat32(await storage.getBytes(config.OUTPUT_BUCKET, separated.transcribeSourceKey));
     // Only set what is configured: onnxruntime rejects an explicit `undefined` thread count.
     const ortOptions = config.ORT_INTRA_OP_THREADS ? { intraOpNumThreads: config.ORT_INTRA_OP_THREADS } : {};
-    const result = await transcribeStage(audio, config.TRANSCRIBER, undefined, ortOptions);
+    // No stems: the stack runs without separation, and the upload is taken to be a solo recording.
+    const source = separated.stemKeys ? 'separated' : 'solo';
+    const result = await transcribeStage(audio, config.TRANSCRIBER, { source }, ortOptions);
     await storage.putBytes(
       config.OUTPUT_BUCKET,
       keys.notes,
@@ -35,7 +37,7 @@ export function createHandler(deps: HandlerDeps): Handler<PipelineState, Transcr
       startedAt: timer.startedAt,
       elapsedSec: timer.elapsedSec(),
       model: result.model,
-      details: { noteCount: out.noteCount, sourceKey: separated.transcribeSourceKey },
+      details: { noteCount: out.noteCount, sourceKey: separated.transcribeSourceKey, source },
     };
     await storage.putJson(config.OUTPUT_BUCKET, keys.record('transcribe'), record);
     deps.logger.info('transcribed', { noteCount: out.noteCount, elapsedSec: record.elapsedSec });

@@ -76,9 +76,10 @@ export async function runPipeline(
     separatorInfo = separated.model;
   }
 
+  // Without separation the input is taken to be a solo piano recording (what `--separator none` is for).
   const pianoSource = stems ? transcriptionSource(stems).audio : decoded.audio;
   const transcribed = await timed('transcribe', () =>
-    transcribeStage(pianoSource, options.transcriber, { onProgress: progressFor('transcribe') }),
+    transcribeStage(pianoSource, options.transcriber, { onProgress: progressFor('transcribe'), source: stems ? 'separated' : 'solo' }),
   );
 
   const post = await timed('postprocess', () =>

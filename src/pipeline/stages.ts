@@ -11,7 +11,7 @@ import { encodeMidi } from '../midi/encode.js';
 import { postprocessAsync, type PostprocessOptions } from '../postprocess/index.js';
 import { createSeparator, type SeparatorName, type SeparatorOptions } from '../separation/index.js';
 import { createTranscriber, type TranscriberName, type TranscriberOptions } from '../transcription/index.js';
-import type { AudioData, ModelInfo, Score, StageOptions, Stems, Transcription } from '../types.js';
+import type { AudioData, ModelInfo, Score, StageOptions, Stems, TranscribeOptions, Transcription } from '../types.js';
 
 export interface DecodedInput {
   audio: AudioData;
@@ -58,11 +58,14 @@ export interface TranscriptionResult {
   model: ModelInfo;
 }
 
-/** Transcribes a (mono or stereo) signal; stereo is downmixed first. */
+/**
+ * Transcribes a (mono or stereo) signal; stereo is downmixed first. `options.source` says whether
+ * it is a separated stem (the default) or a solo recording, which the piano models decode differently.
+ */
 export async function transcribeStage(
   audio: AudioData,
   transcriberName: TranscriberName,
-  options?: StageOptions,
+  options?: TranscribeOptions,
   transcriberOptions?: TranscriberOptions,
 ): Promise<TranscriptionResult> {
   const transcriber = await createTranscriber(transcriberName, transcriberOptions);

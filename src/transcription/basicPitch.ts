@@ -25,7 +25,7 @@ import { downmixToMono } from '../audio/channels.js';
 import { resample } from '../audio/resample.js';
 import { ModelError } from '../errors.js';
 import { modelPath } from '../models/paths.js';
-import type { AudioData, ModelInfo, Note, StageOptions, Transcriber, Transcription } from '../types.js';
+import type { AudioData, ModelInfo, Note, StageOptions, TranscribeOptions, Transcriber, Transcription } from '../types.js';
 import { decodeNotes, N_DIFF_FRAMES, N_PITCHES, type NoteDecodeOptions } from './notes.js';
 
 export const SAMPLE_RATE_HZ = 22050;
@@ -206,7 +206,8 @@ export class BasicPitchTranscriber implements Transcriber {
     return { nbFrames, note, onset, noteBefore };
   }
 
-  public async transcribe(audio: AudioData, options?: StageOptions): Promise<Transcription> {
+  /** One set of decoding settings for solo and separated audio alike (upstream's). */
+  public async transcribe(audio: AudioData, options?: TranscribeOptions): Promise<Transcription> {
     const mono = downmixToMono(audio).channels[0] ?? new Float32Array(0);
     const x = audio.sampleRateHz === SAMPLE_RATE_HZ ? mono : resample(mono, audio.sampleRateHz, SAMPLE_RATE_HZ);
     const { nbFrames, note, onset, noteBefore } = await this.posteriorgrams(x, options);

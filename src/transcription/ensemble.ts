@@ -14,9 +14,9 @@
 import { downmixToMono } from '../audio/channels.js';
 import { resample } from '../audio/resample.js';
 import { ModelError, StemscribeError } from '../errors.js';
-import type { AudioData, ModelInfo, StageOptions, Transcriber, Transcription } from '../types.js';
+import type { AudioData, ModelInfo, TranscribeOptions, Transcriber, Transcription } from '../types.js';
 import { BasicPitchTranscriber, frameTimeSec, SAMPLE_RATE_HZ as BASIC_PITCH_RATE_HZ } from './basicPitch.js';
-import { decodeNotes, decodePedal, PianoTranscriber, type PianoManifest, type PianoPosteriors } from './piano.js';
+import { decodeNotes, decodePedal, fusionFor, PianoTranscriber, type Fusion, type PianoManifest, type PianoPosteriors } from './piano.js';
 
 const STAGE = 'transcribe';
 
@@ -55,7 +55,7 @@ export interface BasicPitchFrames {
 }
 
 /** Our posteriors with onset and frame replaced by weighted means with basic-pitch's (the weights are ours). */
-export function fusePosteriors(ours: PianoPosteriors, bp: BasicPitchFrames, config: EnsembleConfig, frameSec: number): PianoPosteriors {
+export function fusePosteriors(ours: PianoPosteriors, bp: BasicPitchFrames, config: Pick<Fusion, 'onsetWeight' | 'frameWeight'>, frameSec: number): PianoPosteriors {
   if (bp.onset.length !== bp.frames * ours.keys || bp.note.length !== bp.frames * ours.keys) {
     throw new ModelError(`basic-pitch posteriors are not [frames, ${ours.keys}].`, STAGE);
   }
@@ -110,7 +110,7 @@ export class PianoEnsembleTranscriber implements Transcriber {
     return new PianoEnsembleTranscriber(piano, basicPitch, config);
   }
 
-  async transcribe(audio: AudioData, options?: StageOptions): Promise<Transcription> {
+  async transcribe(audio: AudioData, options?: TranscribeOptions): Promise<Transcription> {
     if (audio.channels.length === 0) throw new StemscribeError('Cannot transcribe audio with no channels.', STAGE);
     const mono = downmixToMono(audio).channels[0];
     const pianoRateHz = this.#piano.manifest.features.sampleRateHz;
@@ -120,9 +120,10 @@ export class PianoEnsembleTranscriber implements Transcriber {
     const forBasicPitch = audio.sampleRateHz === BASIC_PITCH_RATE_HZ ? mono : resample(mono, audio.sampleRateHz, BASIC_PITCH_RATE_HZ);
     const bp = await this.#basicPitch.posteriorgrams(forBasicPitch, { onProgress: (f) => options?.onProgress?.(0.5 + 0.5 * f) });
     const frameSec = this.#piano.frameSec;
-    const fused = fusePosteriors(ours, { frames: bp.nbFrames, onset: bp.onset, note: bp.note }, this.#config, frameSec);
+    const fusion = fusionFor(this.#config, options?.source);
+    const fused = fusePosteriors(ours, { frames: bp.nbFrames, onset: bp.onset, note: bp.note }, fusion, frameSec);
     const { minPitchMidi, thresholds } = this.#piano.manifest;
-    const notes = decodeNotes(fused, frameSec, this.#config.thresholds, minPitchMidi);
+    const notes = decodeNotes(fused, frameSec, fusion.thresholds, minPitchMidi);
     if (!fused.pedal) return { notes };
     return { notes, pedal: decodePedal(fused.pedal, frameSec, thresholds.pedal ?? 0.5) };
   }

@@ -15,7 +15,7 @@ import { downmixToMono } from '../audio/channels.js';
 import { resampleAudio } from '../audio/resample.js';
 import { ModelError, StemscribeError } from '../errors.js';
 import { modelPath } from '../models/paths.js';
-import type { AudioData, ModelInfo, Note, PedalSpan, StageOptions, Transcriber, Transcription } from '../types.js';
+import type { AudioData, AudioSource, ModelInfo, Note, PedalSpan, TranscribeOptions, Transcriber, Transcription } from '../types.js';
 import { fftInPlace, fftPlan, type FftPlan } from '../dsp/fft.js';
 
 const STAGE = 'transcribe';
@@ -27,8 +27,22 @@ const DecodeThresholdsSchema = z.object({
   offset: z.number(),
   /** Frames over which the release's fall is measured (see releaseEndFrame); 0 or absent: off. */
   releaseFallFrames: z.number().int().nonnegative().optional(),
+  /**
+   * Minimum mean frame posterior over `supportFrames` frames from an onset's peak for it to start a
+   * note (see noteSupport); 0 or absent: off.
+   */
+  support: z.number().min(0).max(1).optional(),
+  /** Frames averaged for `support` (default 4). */
+  supportFrames: z.number().int().positive().optional(),
 });
 export type DecodeThresholds = z.infer<typeof DecodeThresholdsSchema>;
+
+/** How the piano-ensemble fuses the two models' posteriors before decoding (./ensemble.ts). */
+const FusionSchema = z.object({
+  onsetWeight: z.number().min(0).max(1),
+  frameWeight: z.number().min(0).max(1),
+  thresholds: DecodeThresholdsSchema,
+});
 
 const ManifestSchema = z.object({
   name: z.string(),
@@ -57,20 +71,27 @@ const ManifestSchema = z.object({
   keys: z.number().int().positive(),
   chunkFrames: z.number().int().positive(),
   contextFrames: z.number().int().nonnegative(),
+  // Decoding settings for a separated stem (the product's path, and the default); `solo` overrides
+  // them for a recording of the piano alone. training/export.py chooses each on its own tuning set.
   thresholds: DecodeThresholdsSchema.extend({ pedal: z.number().optional() }),
-  // How the piano-ensemble transcriber fuses this model with basic-pitch (./ensemble.ts); chosen on
-  // rendered validation audio by training/export.py. Absent in models exported before it.
-  ensemble: z
-    .object({
-      with: z.literal('basic-pitch'),
-      onsetWeight: z.number().min(0).max(1),
-      frameWeight: z.number().min(0).max(1),
-      thresholds: DecodeThresholdsSchema,
-    })
-    .optional(),
+  solo: z.object({ thresholds: DecodeThresholdsSchema }).optional(),
+  // How the piano-ensemble transcriber fuses this model with basic-pitch (./ensemble.ts), for a
+  // separated stem and (optionally) a solo recording. Absent in models exported before it.
+  ensemble: FusionSchema.extend({ with: z.literal('basic-pitch'), solo: FusionSchema.optional() }).optional(),
 });
 export type PianoManifest = z.infer<typeof ManifestSchema>;
 export type MelFrontEnd = PianoManifest['features'];
+export type Fusion = z.infer<typeof FusionSchema>;
+
+/** This model's decoding settings for the audio it hears (the `solo` profile where the manifest has one). */
+export function decodingFor(manifest: PianoManifest, source: AudioSource = 'separated'): DecodeThresholds {
+  return source === 'solo' && manifest.solo ? manifest.solo.thresholds : manifest.thresholds;
+}
+
+/** The ensemble's fusion weights and decoding settings for the audio it hears. */
+export function fusionFor(ensemble: NonNullable<PianoManifest['ensemble']>, source: AudioSource = 'separated'): Fusion {
+  return source === 'solo' && ensemble.solo ? ensemble.solo : ensemble;
+}
 
 export function loadPianoManifest(dir: string): PianoManifest {
   const path = join(dir, 'manifest.json');
@@ -237,16 +258,31 @@ export function releaseEndFrame(frame: Float32Array, keys: number, k: number, fi
 }
 
 /**
+ * Mean of the frame posterior of key `k` over [peak, peak + frames), fewer at the end of the
+ * posteriorgram. Why: an onset that no key-down follows is a ghost (a partial of another note, a
+ * hammer knock): on MAPS, 36 % of the false notes start within 50 ms of a true onset an octave below.
+ */
+export function noteSupport(frame: Float32Array, keys: number, nFrames: number, k: number, peak: number, frames: number): number {
+  const end = Math.min(nFrames, peak + frames);
+  let sum = 0;
+  for (let t = peak; t < end; t++) sum += frame[t * keys + k];
+  return sum / (end - peak);
+}
+
+/**
  * Posteriors -> notes (training/decode.py does the same). A note starts at the peak frame of each
  * run of onset frames above threshold, refined to sub-frame time by a parabola through the peak
  * and its neighbours; it lasts while the frame posterior stays above threshold and ends early at a
  * confident offset or at the key's next onset run, then (with `releaseFallFrames`) at the steepest
- * fall of its frame posterior before that. Velocity is the mean over the onset run.
+ * fall of its frame posterior before that. With `support`, onsets that no key-down follows start
+ * no note (their run still ends the key's previous note). Velocity is the mean over the onset run.
  */
 export function decodeNotes(post: PianoPosteriors, frameSec: number, thresholds: DecodeThresholds, minPitchMidi: number): Note[] {
   const { frames: n, keys, onset, offset, frame, velocity } = post;
   const notes: Note[] = [];
   const at = (a: Float32Array, t: number, k: number): number => a[t * keys + k];
+  const minSupport = thresholds.support ?? 0;
+  const supportFrames = thresholds.supportFrames ?? 4;
   for (let k = 0; k < keys; k++) {
     let t = 0;
     while (t < n) {
@@ -258,6 +294,10 @@ export function decodeNotes(post: PianoPosteriors, frameSec: number, thresholds:
       while (runEnd + 1 < n && at(onset, runEnd + 1, k) >= thresholds.onset) runEnd++;
       let peak = t;
       for (let i = t + 1; i <= runEnd; i++) if (at(onset, i, k) > at(onset, peak, k)) peak = i;
+      if (minSupport > 0 && noteSupport(frame, keys, n, k, peak, supportFrames) < minSupport) {
+        t = runEnd + 1;
+        continue;
+      }
       let delta = 0;
       if (peak > 0 && peak < n - 1) {
         const a = at(onset, peak - 1, k);
@@ -405,12 +445,12 @@ export class PianoTranscriber implements Transcriber {
     return result;
   }
 
-  async transcribe(audio: AudioData, options?: StageOptions): Promise<Transcription> {
+  async transcribe(audio: AudioData, options?: TranscribeOptions): Promise<Transcription> {
     if (audio.channels.length === 0) throw new StemscribeError('Cannot transcribe audio with no channels.', STAGE);
     const mono = resampleAudio(downmixToMono(audio), this.manifest.features.sampleRateHz).channels[0];
     const post = await this.posteriors(mono, options?.onProgress);
     const { thresholds, minPitchMidi } = this.manifest;
-    const notes = decodeNotes(post, this.frameSec, thresholds, minPitchMidi);
+    const notes = decodeNotes(post, this.frameSec, decodingFor(this.manifest, options?.source), minPitchMidi);
     if (!post.pedal) return { notes };
     return { notes, pedal: decodePedal(post.pedal, this.frameSec, thresholds.pedal ?? 0.5) };
   }

@@ -7,7 +7,8 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Midi } from '@tonejs/midi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ErrorRecord, Manifest } from '../../functions/shared/types.js';
+import { executionNameFor, workKeys, workPrefixFor } from '../../functions/shared/layout.js';
+import type { ErrorRecord, Manifest, StageRecord } from '../../functions/shared/types.js';
 import { S3_MAX_ATTEMPTS } from '../../functions/shared/storage.js';
 import { startLocalCloud, type LocalCloud, type LocalExecution } from '../../localcloud/index.js';
 import { shortSongWav } from './fixtures.js';
@@ -55,7 +56,7 @@ async function exists(bucket: string, key: string): Promise<boolean> {
 describe('Local cloud: upload -> MIDI', () => {
   it('a short song produces the MIDI and the manifest in the output bucket', async () => {
     const song = shortSongWav(2);
-    const { execution } = await upload('uploads/session/take one.wav', song);
+    const { execution, etag } = await upload('uploads/session/take one.wav', song);
     expect(execution?.status, execution?.cause).toBe('SUCCEEDED');
     expect(execution?.states.map((s) => s.name)).toEqual(['Probe', 'Separate', 'Transcribe', 'Postprocess', 'Done']);
 
@@ -76,6 +77,9 @@ describe('Local cloud: upload -> MIDI', () => {
     // The four synthesized tones, give or take an octave error or a missed note.
     expect(pitches.filter((p) => [60, 64, 67, 72].includes(p)).length).toBeGreaterThanOrEqual(2);
     expect(await exists(cloud.outputBucket, 'results/session/take one.error.json')).toBe(false);
+    // Without separation the upload is a solo recording, and the transcriber decodes it as one.
+    const work = workKeys(workPrefixFor(executionNameFor(cloud.inputBucket, 'uploads/session/take one.wav', etag)));
+    expect((await getJson<StageRecord>(work.record('transcribe'))).details).toMatchObject({ source: 'solo' });
   });
 
   it('ignores uploads outside the prefix or without an audio suffix', async () => {

@@ -8,7 +8,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionNameFor, workKeys, workPrefixFor } from '../../functions/shared/layout.js';
-import type { Manifest, SeparateRecord } from '../../functions/shared/types.js';
+import type { Manifest, SeparateRecord, StageRecord } from '../../functions/shared/types.js';
 import { decodeWavFloat32 } from '../../src/pipeline/serialize.js';
 import { STEM_NAMES } from '../../src/types.js';
 import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
@@ -90,6 +90,8 @@ describe('Local cloud: unmix separation in the CPU Lambda (five stems)', () => {
     for (let i = 0; i < source.channels[0].length; i++) maxDiff = Math.max(maxDiff, Math.abs(source.channels[0][i] - other.channels[0][i] - workPiano.channels[0][i]));
     expect(maxDiff).toBeLessThan(1e-6);
     expect(source.channels[0].some((v) => v !== 0)).toBe(true);
+    const transcribed = JSON.parse(new TextDecoder().decode(await get(workKeys(work).record('transcribe')))) as StageRecord;
+    expect(transcribed.details).toMatchObject({ source: 'separated' });
     s3.destroy();
   });
 });

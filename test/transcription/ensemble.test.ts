@@ -7,7 +7,7 @@ import { modelPath } from '../../src/models/paths.js';
 import { frameTimeSec } from '../../src/transcription/basicPitch.js';
 import { fusePosteriors, PianoEnsembleTranscriber, toPianoFrames, type EnsembleConfig } from '../../src/transcription/ensemble.js';
 import { createTranscriber } from '../../src/transcription/index.js';
-import { loadPianoManifest, type PianoPosteriors } from '../../src/transcription/piano.js';
+import { fusionFor, loadPianoManifest, type PianoPosteriors } from '../../src/transcription/piano.js';
 import { loadPianoParityClip } from '../helpers/pianoClip.js';
 
 const FIXTURE = new URL('./fixtures/', import.meta.url);
@@ -20,6 +20,7 @@ interface FixtureNote {
 const fixture = JSON.parse(readFileSync(new URL('piano-parity.json', FIXTURE), 'utf8')) as {
   sampleRateHz: number;
   ensembleNotes: FixtureNote[];
+  soloEnsembleNotes: FixtureNote[];
   referenceNotes: FixtureNote[];
 };
 
@@ -88,6 +89,17 @@ describe('fusePosteriors', () => {
     expect(fused.pedal).toBe(ours.pedal);
   });
 
+  it('picks the solo profile for a solo recording and the separated one otherwise', () => {
+    const th = { onset: 0.3, frame: 0.3, offset: 0.7 };
+    const solo = { onsetWeight: 0.5, frameWeight: 0.5, thresholds: { ...th, support: 0.2, supportFrames: 6 } };
+    const config: EnsembleConfig = { with: 'basic-pitch', onsetWeight: 0.6, frameWeight: 0.5, thresholds: th, solo };
+    expect(fusionFor(config, 'solo')).toBe(solo);
+    expect(fusionFor(config, 'separated')).toBe(config);
+    expect(fusionFor(config)).toBe(config);
+    const { solo: _, ...older } = config; // a manifest exported before the profiles
+    expect(fusionFor(older, 'solo')).toBe(older);
+  });
+
   it('rejects basic-pitch posteriors of the wrong shape', () => {
     const ours: PianoPosteriors = { frames: 1, keys: 2, onset: new Float32Array(2), offset: new Float32Array(2), frame: new Float32Array(2), velocity: new Float32Array(2) };
     expect(() => fusePosteriors(ours, { frames: 1, onset: new Float32Array(3), note: new Float32Array(2) }, config, frameSec)).toThrow(ModelError);
@@ -118,6 +130,12 @@ describe('PianoEnsembleTranscriber', () => {
     // the last digits, so a note at a threshold may come or go; timing must not move.
     expect(onsetF1(fixture.ensembleNotes, notes)).toBeGreaterThan(0.95);
     expect(onsetF1(fixture.referenceNotes, notes)).toBeGreaterThan(0.5);
+  });
+
+  it('decodes a solo recording with the solo fusion and settings, as training/fusion.py does', async () => {
+    const { notes } = await tr.transcribe({ sampleRateHz: fixture.sampleRateHz, channels: [clip] }, { source: 'solo' });
+    expect(fixture.soloEnsembleNotes.length).toBeGreaterThan(0);
+    expect(onsetF1(fixture.soloEnsembleNotes, notes)).toBeGreaterThan(0.95);
   });
 
   it('refuses a piano model whose manifest has no ensemble settings', async () => {

@@ -6,11 +6,13 @@ import { modelPath } from '../../src/models/paths.js';
 import {
   decodeNotes,
   decodePedal,
+  decodingFor,
   frameCount,
   loadPianoManifest,
   LogMelExtractor,
   melFilterbank,
   MIN_PEDAL_SEC,
+  noteSupport,
   PianoTranscriber,
   releaseEndFrame,
   type PianoPosteriors,
@@ -29,6 +31,8 @@ interface ParityFixture {
   mel: number[][];
   posteriors: Record<'onset' | 'offset' | 'frame' | 'velocity', number[][]> & { pedal?: number[][] };
   notes: { onsetSec: number; offsetSec: number; pitchMidi: number; velocity: number }[];
+  /** The same posteriors decoded with the manifest's `solo` profile. */
+  soloNotes: { onsetSec: number; offsetSec: number; pitchMidi: number; velocity: number }[];
   referenceNotes: { onsetSec: number; offsetSec: number; pitchMidi: number }[];
   /** Pedal spans decoded by training/decode.py (models with a pedal head). */
   pedal?: { onsetSec: number; offsetSec: number }[];
@@ -126,6 +130,31 @@ describe('decodeNotes', () => {
     expect(released.onsetSec).toBeCloseTo(fixedLevel.onsetSec, 12);
   });
 
+  it('with support, an onset that no key-down follows starts no note but still ends the previous one', () => {
+    const p = emptyPosteriors(40, 1);
+    // A held note from frame 2, a ghost onset at frame 15 over a collapsed frame posterior, a real
+    // re-strike at frame 30.
+    p.onset[2] = 0.9;
+    for (let t = 2; t < 15; t++) p.frame[t] = 0.8;
+    p.onset[15] = 0.9;
+    for (let t = 15; t < 19; t++) p.frame[t] = 0.1;
+    p.onset[30] = 0.9;
+    for (let t = 30; t < 38; t++) p.frame[t] = 0.8;
+    const th = { onset: 0.5, frame: 0.05, offset: 1.01 };
+    expect(decodeNotes(p, 0.02, th, 60).map((n) => n.onsetSec)).toEqual([0.04, 0.3, 0.6]);
+    const kept = decodeNotes(p, 0.02, { ...th, support: 0.3, supportFrames: 4 }, 60);
+    expect(kept.map((n) => [n.onsetSec, n.offsetSec])).toEqual([
+      [0.04, 0.3],
+      [0.6, 0.76],
+    ]);
+  });
+
+  it('noteSupport averages the frames from the peak on, fewer at the end', () => {
+    const frame = Float32Array.from([0, 1, 0.5, 0.25]);
+    expect(noteSupport(frame, 1, 4, 0, 1, 2)).toBeCloseTo(0.75, 6);
+    expect(noteSupport(frame, 1, 4, 0, 3, 4)).toBeCloseTo(0.25, 6);
+  });
+
   it('releaseEndFrame leaves notes too short to hold a fall as they are', () => {
     const frame = Float32Array.from([0.9, 0.8, 0.1]);
     expect(releaseEndFrame(frame, 1, 0, 0, 3, 3)).toBe(3);
@@ -220,6 +249,18 @@ describe('PianoTranscriber', () => {
       expect(Math.abs(n.onsetSec - fixture.notes[i].onsetSec)).toBeLessThan(2e-3);
       expect(Math.abs(n.offsetSec - fixture.notes[i].offsetSec)).toBeLessThan(0.021);
       expect(Math.abs(n.velocity - fixture.notes[i].velocity)).toBeLessThanOrEqual(1);
+    });
+  });
+
+  it('decodes a solo recording with the solo profile, as the Python reference does', async () => {
+    const manifest = loadPianoManifest(modelPath('piano'));
+    expect(decodingFor(manifest, 'solo')).toEqual(manifest.solo?.thresholds ?? manifest.thresholds);
+    expect(decodingFor(manifest)).toBe(manifest.thresholds);
+    const { notes } = await tr.transcribe({ sampleRateHz: fixture.sampleRateHz, channels: [clip] }, { source: 'solo' });
+    expect(notes.map((n) => n.pitchMidi)).toEqual(fixture.soloNotes.map((n) => n.pitchMidi));
+    notes.forEach((n, i) => {
+      expect(Math.abs(n.onsetSec - fixture.soloNotes[i].onsetSec)).toBeLessThan(2e-3);
+      expect(Math.abs(n.offsetSec - fixture.soloNotes[i].offsetSec)).toBeLessThan(0.021);
     });
   });
 
