@@ -1,6 +1,8 @@
 /**
  * Decoder settings of the learned beat tracker, measured on one fold of ASAP
  * (`npx tsx bench/beatsTune.ts [--fold val|test] [--model-dir DIR] [--every N] [--grid NAME]`).
+ * `--grid fuse` also runs the frame-level TCN (models/beats) and decodes beats from weighted means
+ * of the two networks' beat activations (downbeats from the note-level model's, as the pipeline does).
  *
  * The network runs once per performance; every decoder setting of the chosen grid is then decoded
  * from the same probabilities. Settings are chosen on `--fold val` (the default) only; the test fold
@@ -9,8 +11,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeMidiNotes } from '../src/midi/decode.js';
+import { BeatModel, type BeatActivations } from '../src/postprocess/beatModel.js';
 import { decodeBeats, decodeDownbeats, type BeatDbnOptions, type DownbeatOptions } from '../src/postprocess/beatsDbn.js';
 import { beatFMeasure, medianTempoBpm, tempoAccuracy } from '../src/postprocess/metrics.js';
+import { fuseBeatActivations } from '../src/postprocess/index.js';
 import { frameActivations, NOTE_BEAT_FPS, NoteBeatModel, type NoteBeatProbabilities } from '../src/postprocess/noteBeatModel.js';
 import { asapPiece, beatTableRow, listAsap, type AsapItem, type BeatBenchRow } from './postprocess.js';
 
@@ -19,6 +23,8 @@ interface Setting {
   floor: number;
   dbn: Partial<BeatDbnOptions>;
   downbeats?: Partial<DownbeatOptions>;
+  /** With the TCN's activations: their weight in the mean (1: the TCN alone). */
+  tcnWeight?: number;
 }
 
 const BASE: Setting = { label: 'base', floor: 0.02, dbn: { activationPower: 1, transitionLambda: 10 } };
@@ -39,6 +45,8 @@ function variants(name: string): Setting[] {
       return [5, 10, 30, 100].map((l) => v(`lambda ${l}`, {}, { transitionLambda: l }));
     case 'prior':
       return [0, 0.5, 1, 2].map((w) => v(`tempo prior ${w}`, {}, { tempoPriorWeight: w }));
+    case 'fuse':
+      return [0.8, 0.7, 0.6].flatMap((w) => [3, 4].map((p) => v(`TCN weight ${w}, power ${p}`, { tcnWeight: w }, { activationPower: p })));
     case 'obs':
       return [8, 16, 32].map((o) => v(`observation lambda ${o}`, {}, { observationLambda: o }));
     default:
@@ -51,11 +59,12 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
 }
 
-function evaluate(item: AsapItem, probs: NoteBeatProbabilities, s: Setting): BeatBenchRow {
-  const act = frameActivations(probs, NOTE_BEAT_FPS, s.floor);
+function evaluate(item: AsapItem, probs: NoteBeatProbabilities, s: Setting, tcn?: BeatActivations): BeatBenchRow {
+  const noteAct = frameActivations(probs, NOTE_BEAT_FPS, s.floor);
+  const act = s.tcnWeight !== undefined && tcn ? fuseBeatActivations(tcn, noteAct, s.tcnWeight) : noteAct;
   const onsets = probs.notes.map((n) => n.onsetSec);
   const beats = decodeBeats(act, Math.min(...onsets), Math.max(...onsets), s.dbn);
-  const meter = decodeDownbeats(act, beats, s.downbeats);
+  const meter = decodeDownbeats(noteAct, beats, s.downbeats);
   const ref = item.annotations;
   const { acc1, acc2 } = tempoAccuracy(medianTempoBpm(ref.beatsSec), medianTempoBpm(beats));
   const family = (n: number): string => (n % 3 === 0 ? 'triple' : n % 2 === 0 ? 'duple' : 'other');
@@ -75,11 +84,17 @@ const model = await NoteBeatModel.create({ modelDir, intraOpNumThreads: 1 });
 const probs: NoteBeatProbabilities[] = [];
 for (const item of items) probs.push(await model.noteProbabilities(decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)))));
 await model.dispose();
+const tcn: BeatActivations[] = [];
+if (grids.includes('fuse')) {
+  const beatModel = await BeatModel.create({ intraOpNumThreads: 1 });
+  for (const p of probs) tcn.push(await beatModel.activations(p.notes));
+  await beatModel.dispose();
+}
 process.stdout.write(`${manifest.version}, ${fold} fold, ${items.length} performances\n\n`);
 process.stdout.write('| setting | n | beat F | downbeat F | ACC1 | ACC2 | meter (n) |\n|---|---|---|---|---|---|---|\n');
 for (const grid of grids) {
   for (const s of variants(grid)) {
-    const rows = items.map((item, i) => evaluate(item, probs[i], s));
+    const rows = items.map((item, i) => evaluate(item, probs[i], s, tcn[i]));
     process.stdout.write(`${beatTableRow(s.label, rows)}\n`);
   }
 }

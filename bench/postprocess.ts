@@ -133,9 +133,9 @@ export function evaluateBeatsOn(
   tracker: BeatTrackerName = 'handmade',
   activations?: BeatActivations,
   decoder: LearnedBeatDecoder = DEFAULT_LEARNED_DECODER,
-  meterActivations?: BeatActivations,
+  noteActivations?: BeatActivations,
 ): BeatBenchRow {
-  const tracked = trackBeatsAndMeter(notes, tracker, activations, decoder, meterActivations);
+  const tracked = trackBeatsAndMeter(notes, tracker, activations, decoder, noteActivations);
   const beats = tracked.beatsSec;
   const ref = item.annotations;
   const { acc1, acc2 } = tempoAccuracy(medianTempoBpm(ref.beatsSec), medianTempoBpm(beats));
@@ -236,7 +236,7 @@ export async function runBeatBench(quick: boolean, fold: BeatFold = 'test'): Pro
     lines.push(beatTableRow('hand-made (Ellis DP), held-out pieces', handmade));
     lines.push(beatTableRow(`learned activation + DP${DEFAULT_LEARNED_DECODER === 'dp' ? ' (default)' : ''}, held-out pieces`, learned));
     lines.push(beatTableRow(`learned activation + DBN, held-out pieces`, learnedDbn));
-    if (learnedDbnMeter.length > 0) lines.push(beatTableRow('learned + DBN, downbeats/meter from the note-level model (default), held-out pieces', learnedDbnMeter));
+    if (learnedDbnMeter.length > 0) lines.push(beatTableRow('learned + DBN, beats fused with the note-level model, downbeats/meter from it (default), held-out pieces', learnedDbnMeter));
   }
   if (handmadeAll.length > 0) lines.push(beatTableRow('hand-made, all performances', handmadeAll));
   const scope = heldOut

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BEAT_NB_FEATURES, BeatModel, beatFeatures } from '../../src/postprocess/beatModel.js';
-import { postprocess, postprocessAsync, trackBeatsAndMeter } from '../../src/postprocess/index.js';
+import { fuseBeatActivations, postprocess, postprocessAsync, trackBeatsAndMeter } from '../../src/postprocess/index.js';
 import type { NoteBeatModel } from '../../src/postprocess/noteBeatModel.js';
 import type { Note } from '../../src/types.js';
 import { note } from './helpers.js';
@@ -83,26 +83,37 @@ describe('BeatModel (models/beats)', () => {
     expect(score.beatsSec).not.toEqual(handmade.beatsSec);
   });
 
-  it('postprocessAsync takes downbeats and meter from the note-level model, beats from the beat network', async () => {
+  it('postprocessAsync takes downbeats and meter from the note-level model, beats from both networks', async () => {
     model ??= await BeatModel.create({ intraOpNumThreads: 1 });
     const act = await model.activations(fixtureNotes);
-    // A meter model whose downbeat activation peaks on every third tracked beat: bars of 3.
-    const beatsOnly = trackBeatsAndMeter(fixtureNotes, 'learned', act);
+    // A note-level model with the beat network's beat activation (so the fused one equals it) and a
+    // downbeat activation that peaks on every third tracked beat: bars of 3.
+    const fusedBeats = trackBeatsAndMeter(fixtureNotes, 'learned', act, 'dbn', act).beatsSec;
     const downbeat = new Float32Array(act.downbeat.length).fill(0.01);
-    beatsOnly.beatsSec.forEach((b, i) => {
+    fusedBeats.forEach((b, i) => {
       if (i % 3 === 1) downbeat[Math.round(b * act.fps)] = 0.99;
     });
     const meterModel = { activations: async () => ({ ...act, downbeat }) } as unknown as NoteBeatModel;
     const withMeter = await postprocessAsync({ notes: fixtureNotes }, { steadyTempo: false }, { beatModel: model, meterModel });
     const without = await postprocessAsync({ notes: fixtureNotes }, { steadyTempo: false }, { beatModel: model, meterModel: null });
-    expect(withMeter.beatsSec).toEqual(without.beatsSec);
+    expect(withMeter.beatsSec).toEqual(fusedBeats);
+    expect(without.beatsSec).toEqual(trackBeatsAndMeter(fixtureNotes, 'learned', act).beatsSec);
     expect(withMeter.downbeatsSec).not.toEqual(without.downbeatsSec);
     // Bars of 3 from the first downbeat (on the second beat: a one-beat pickup before it).
-    expect(withMeter.downbeatsSec![0]).toBeCloseTo(beatsOnly.beatsSec[1], 6);
+    expect(withMeter.downbeatsSec![0]).toBeCloseTo(fusedBeats[1], 6);
     const fromFirstBar = withMeter.timeSignatures.filter((ts) => ts.timeSec >= withMeter.downbeatsSec![0] - 1e-6);
     expect(fromFirstBar.map((ts) => ts.numerator)).toEqual([3]);
     const failing = () => Promise.reject(new Error('no meter model'));
     expect(await postprocessAsync({ notes: fixtureNotes }, { steadyTempo: false }, { beatModel: model, meterModel: failing })).toEqual(without);
+  });
+
+  it('fuseBeatActivations weighs the two activations frame by frame over the note model\'s frames', () => {
+    const tcn = { fps: 50, beat: Float32Array.from([1, 0, 0.5]), downbeat: Float32Array.from([0, 1, 0]) };
+    const notes = { fps: 50, beat: Float32Array.from([0, 1, 0.5, 0.2]), downbeat: Float32Array.from([1, 0, 0, 0]) };
+    const fused = fuseBeatActivations(tcn, notes, 0.7);
+    expect([...fused.beat].map((v) => +v.toFixed(6))).toEqual([0.7, 0.3, 0.5, 0.06]);
+    expect([...fused.downbeat].map((v) => +v.toFixed(6))).toEqual([0.3, 0.7, 0, 0]);
+    expect(() => fuseBeatActivations({ ...tcn, fps: 100 }, notes, 0.7)).toThrow(/fps/);
   });
 
   it('postprocessAsync falls back to the hand-made tracker when the model cannot load', async () => {
