@@ -300,8 +300,10 @@ export function runKeyBench(quick: boolean): { rows: KeyBenchRow[]; table: strin
 // basic-pitch's transcriptions stay where training/evaluate.py reads them (--basic-pitch-notes).
 const MAPS_CACHE_DIR = '/tmp/stemscribe-bench-maps-transcriptions';
 
-/** One cache folder per transcriber and model version, so a new export is never scored from stale notes. */
-/** Per transcriber, weights version and piano manifest (its decoding settings change without a new version). */
+/**
+ * One cache folder per transcriber, model version and piano manifest (its decoding settings change
+ * without a new version), so a new export or retune is never scored from stale notes.
+ */
 function mapsCacheDir(name: string, version: string): string {
   if (name === 'basic-pitch') return MAPS_CACHE_DIR;
   const manifest = join(modelPath('piano'), 'manifest.json');

@@ -23,7 +23,7 @@ import torch
 from .config import HOP_SAMPLES, MODELS_DIR, RUNS_DIR, SAMPLE_RATE_HZ, SHARED_DATA
 from .data import Segments
 from .decode import decode_frames, decode_with
-from .export import run_chunked
+from .export import posteriors
 from .features import LogMel
 from .fusion import BasicPitchPosteriors, fuse
 from .train import Setup, note_scores, validate
@@ -35,14 +35,6 @@ FRAME_SEC = HOP_SAMPLES / SAMPLE_RATE_HZ
 def load_ref(tsv: Path) -> np.ndarray:
     rows = np.loadtxt(tsv, delimiter='\t', skiprows=1, ndmin=2)
     return rows[:, :4]
-
-
-def posteriors(audio: np.ndarray, session: ort.InferenceSession, mel: LogMel) -> dict[str, np.ndarray]:
-    """Our model's posteriors for a whole recording: features, then the network in chunks as the
-    TypeScript transcriber runs it."""
-    with torch.no_grad():
-        m = mel(torch.from_numpy(audio)[None])[0].numpy()
-    return run_chunked(session, m)
 
 
 def ensemble(audio: np.ndarray, ours: dict[str, np.ndarray], basic_pitch: BasicPitchPosteriors, cfg: dict) -> np.ndarray:

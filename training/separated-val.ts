@@ -45,7 +45,7 @@ const opt = (name: string, dflt: string): string => {
 };
 
 /** training/render.py's rule: about 5 % of ASAP works (all their performances) are held out. */
-export function isValWork(workDir: string): boolean {
+function isValWork(workDir: string): boolean {
   const digest = createHash('sha1').update(workDir).digest('hex');
   return BigInt(`0x${digest}`) % 20n === 0n;
 }
