@@ -25,7 +25,7 @@ import torch
 from .bank import load_bank
 from .config import (CONFIGS, F_MAX_HZ, F_MIN_HZ, HOP_SAMPLES, LOG_FLOOR, MAX_MIDI, MIN_MIDI, MODELS_DIR, N_FFT,
                      N_MELS, REPO_ROOT, RUNS_DIR, SAMPLE_RATE_HZ)
-from .decode import FRAME_THRESHOLD, OFFSET_THRESHOLD, ONSET_THRESHOLD, decode_pedal, decode_with
+from .decode import FRAME_THRESHOLD, OFFSET_THRESHOLD, ONSET_THRESHOLD, decode_pedal, decode_with, drop_harmonic_ghosts
 from .features import LogMel
 from .fusion import BasicPitchPosteriors, fuse
 from .midi_data import procedural
@@ -166,6 +166,8 @@ def retune(model_dir: Path, profiles: set[str]) -> None:
 SEPARATED_DIR = REPO_ROOT / 'training' / 'data' / 'separated-val'
 # The onset-support grid: (frames averaged, minimum mean frame posterior); (4, 0.0) is off.
 SUPPORTS = [(4, 0.0)] + [(w, s) for w in (4, 6) for s in (0.15, 0.2, 0.25)]
+# The harmonic-ghost grid: (confidence below which a note may be a ghost, ratio); (0, 1) is off.
+GHOSTS = [(0.0, 1.0)] + [(c, r) for c in (0.4, 0.5, 0.6) for r in (0.6, 0.7, 0.8)]
 
 # Cached per tuning example: our posteriors, basic-pitch's (onset, note), reference notes (onset, key release, pitch).
 Cache = list[tuple[dict[str, np.ndarray], tuple[np.ndarray, np.ndarray], np.ndarray]]
@@ -220,8 +222,9 @@ def separated_val_cache(sess: ort.InferenceSession) -> Cache | None:
 def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]]) -> tuple[dict, dict]:
     """Our model's decoding settings and the piano-ensemble's fusion (training/fusion.py) on one
     tuning set. Onsets do not depend on the frame, offset and release settings: the onset threshold
-    with the onset support (and the fusion's onset weight) first by note F1, then the rest by F1
-    with offsets."""
+    with the onset support (and the fusion's onset weight) first by note F1, then the onset threshold
+    again with the harmonic-ghost rule (decode.py `drop_harmonic_ghosts`), then the rest by F1 with
+    offsets."""
     from .train import note_scores
     fs = HOP_SAMPLES / SAMPLE_RATE_HZ
 
@@ -232,22 +235,30 @@ def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]]) -> 
             scores.append(note_scores(n, decode_with(p, fs, th))[key])
         return float(np.mean(scores))
 
-    def settings(on: float, sup: tuple[int, float], fr: float = 0.5, off: float = 0.5, fall: int = 0) -> dict:
+    def settings(on: float, sup: tuple[int, float], ghost: tuple[float, float] = GHOSTS[0], fr: float = 0.5,
+                 off: float = 0.5, fall: int = 0) -> dict:
         th = {'onset': on, 'frame': fr, 'offset': off, 'releaseFallFrames': fall}
-        return {**th, 'support': sup[1], 'supportFrames': sup[0]} if sup[1] > 0 else th
+        if sup[1] > 0:
+            th = {**th, 'support': sup[1], 'supportFrames': sup[0]}
+        return {**th, 'ghostConfidence': ghost[0], 'ghostRatio': ghost[1]} if ghost[0] > 0 else th
 
     offsets, falls = (0.5, 0.7, 1.01), (0, 3)
-    on, sup = max([(t, sp) for t in (0.05, 0.1, 0.2, 0.3) for sp in supports], key=lambda x: score(settings(*x), 'f1'))
+    ours_onsets = (0.05, 0.1, 0.2, 0.3)
+    on, sup = max([(t, sp) for t in ours_onsets for sp in supports], key=lambda x: score(settings(*x), 'f1'))
+    on, ghost = max([(t, g) for t in ours_onsets for g in GHOSTS], key=lambda x: score(settings(x[0], sup, x[1]), 'f1'))
     fr, off, fall = max([(fr, off, f) for fr in (0.2, 0.3, 0.4, 0.5) for off in offsets for f in falls],
-                        key=lambda x: score(settings(on, sup, *x), 'f1_off'))
-    th = settings(on, sup, fr, off, fall)
+                        key=lambda x: score(settings(on, sup, ghost, *x), 'f1_off'))
+    th = settings(on, sup, ghost, fr, off, fall)
     print(f'{name}: ours alone {th}; F1 {score(th, "f1"):.3f}, with offsets {score(th, "f1_off"):.3f}', flush=True)
-    w_on, e_on, e_sup = max([(w, t, sp) for w in (0.7, 0.6, 0.5) for t in (0.2, 0.25, 0.3, 0.4) for sp in supports],
+    ens_onsets = (0.2, 0.25, 0.3, 0.4)
+    w_on, e_on, e_sup = max([(w, t, sp) for w in (0.7, 0.6, 0.5) for t in ens_onsets for sp in supports],
                             key=lambda x: score(settings(x[1], x[2]), 'f1', x[0], 0.5))
+    e_on, e_ghost = max([(t, g) for t in ens_onsets for g in GHOSTS],
+                        key=lambda x: score(settings(x[0], e_sup, x[1]), 'f1', w_on, 0.5))
     w_fr, e_fr, e_off, e_fall = max([(w, fr, off, f) for w in (0.7, 0.5, 0.3) for fr in (0.2, 0.3, 0.4)
                                      for off in offsets for f in falls],
-                                    key=lambda x: score(settings(e_on, e_sup, *x[1:]), 'f1_off', w_on, x[0]))
-    eth = settings(e_on, e_sup, e_fr, e_off, e_fall)
+                                    key=lambda x: score(settings(e_on, e_sup, e_ghost, *x[1:]), 'f1_off', w_on, x[0]))
+    eth = settings(e_on, e_sup, e_ghost, e_fr, e_off, e_fall)
     ensemble = {'onsetWeight': w_on, 'frameWeight': w_fr, 'thresholds': eth}
     print(f'{name}: ensemble with basic-pitch {ensemble}; F1 {score(eth, "f1", w_on, w_fr):.3f}, '
           f'with offsets {score(eth, "f1_off", w_on, w_fr):.3f}', flush=True)
@@ -277,6 +288,22 @@ def tune_thresholds(sess: ort.InferenceSession, profiles: set[str] = frozenset({
         else:
             th, ens = tune_profile(separated, f'separated ({len(separated)} separated mixes)', SUPPORTS)
     return th, ens, solo_th, solo_ens
+
+
+def ghost_case() -> dict:
+    """Random notes (dense, many octaves and twelfths within the window) and the indices that
+    decode.py's drop_harmonic_ghosts keeps, for the TS port's parity test."""
+    rng = np.random.default_rng(11)
+    n = 300
+    notes = np.zeros((n, 5))
+    notes[:, 0] = np.round(np.sort(rng.uniform(0, 3, n)), 6)
+    notes[:, 1] = notes[:, 0] + 0.1
+    notes[:, 2] = rng.integers(48, 73, n)
+    notes[:, 4] = np.round(rng.uniform(0, 1, n), 6)
+    onsets, pitches = notes[:, 0].tolist(), notes[:, 2].astype(int).tolist()
+    kept = drop_harmonic_ghosts(np.column_stack([notes, np.arange(n)]), 0.5, 0.7)[:, 5].astype(int).tolist()
+    return {'onsetSec': onsets, 'pitchMidi': pitches, 'confidence': notes[:, 4].tolist(), 'maxConfidence': 0.5,
+            'ratio': 0.7, 'kept': kept}
 
 
 def write_fixture(sess: ort.InferenceSession, manifest: dict) -> None:
@@ -316,6 +343,7 @@ def write_fixture(sess: ort.InferenceSession, manifest: dict) -> None:
         'pedal': [{'onsetSec': round(a, 6), 'offsetSec': round(b, 6)}
                   for a, b in decode_pedal(post['pedal'][:, 0], fs, PEDAL_THRESHOLD)],
         'referenceNotes': [{'onsetSec': float(n[0]), 'offsetSec': float(n[4]), 'pitchMidi': int(n[2])} for n in notes],
+        'ghostCase': ghost_case(),
     }
     (FIXTURE_DIR / 'piano-parity.json').write_text(json.dumps(fixture) + '\n')
     from .train import key_notes, note_scores

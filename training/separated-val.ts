@@ -2,7 +2,7 @@
  * Builds the separated tuning set for the piano model's decoding settings: what the transcriber
  * hears in the product's default path, a piano stem cut out of a band mix by a separator.
  *
- *   node_modules/.bin/tsx training/separated-val.ts [--count 40] [--seconds 20] [--separator htdemucs] [--seed 2024]
+ *   node_modules/.bin/tsx training/separated-val.ts [--count 40] [--seconds 20] [--separator htdemucs] [--seed 2024] [--out DIR]
  *
  * Each example: a 20 s excerpt of an ASAP performance of a held-out work (the same sha1 rule as
  * training/render.py's `is_val_work`, so never a work the piano model trained on), rendered with
@@ -36,7 +36,7 @@ import { rng } from './separation/songs.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ASAP_DIR = join(SHARED_DATA, 'midi/asap');
-const OUT_DIR = join(ROOT, 'training/data/separated-val');
+const DEFAULT_OUT_DIR = join(ROOT, 'training/data/separated-val');
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -73,6 +73,7 @@ async function main(): Promise<void> {
   const seconds = Number(opt('--seconds', '20'));
   const seed = Number(opt('--seed', '2024'));
   const separatorName = opt('--separator', 'htdemucs') as SeparatorName;
+  const OUT_DIR = opt('--out', DEFAULT_OUT_DIR);
   if (!SEPARATOR_NAMES.includes(separatorName) || separatorName === 'none') throw new Error(`--separator: one of ${SEPARATOR_NAMES.filter((s) => s !== 'none').join(', ')}`);
   const font = listSoundfonts().find((f) => f.id === 'musescore-general');
   if (!font?.present) throw new Error(`MuseScore General (the held-out piano timbre) is missing: ${font?.installHint ?? 'apt-get install musescore-general-soundfont'}`);

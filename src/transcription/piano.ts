@@ -34,6 +34,13 @@ const DecodeThresholdsSchema = z.object({
   support: z.number().min(0).max(1).optional(),
   /** Frames averaged for `support` (default 4). */
   supportFrames: z.number().int().positive().optional(),
+  /**
+   * Notes with an onset confidence below this may be dropped as harmonic ghosts (see
+   * dropHarmonicGhosts); 0 or absent: off.
+   */
+  ghostConfidence: z.number().min(0).max(1).optional(),
+  /** A ghost's neighbour must be more confident than it by more than 1 / ghostRatio (default 1). */
+  ghostRatio: z.number().positive().max(1).optional(),
 });
 export type DecodeThresholds = z.infer<typeof DecodeThresholdsSchema>;
 
@@ -276,6 +283,7 @@ export function noteSupport(frame: Float32Array, keys: number, nFrames: number, 
  * confident offset or at the key's next onset run, then (with `releaseFallFrames`) at the steepest
  * fall of its frame posterior before that. With `support`, onsets that no key-down follows start
  * no note (their run still ends the key's previous note). Velocity is the mean over the onset run.
+ * With `ghostConfidence`, the notes then pass dropHarmonicGhosts.
  */
 export function decodeNotes(post: PianoPosteriors, frameSec: number, thresholds: DecodeThresholds, minPitchMidi: number): Note[] {
   const { frames: n, keys, onset, offset, frame, velocity } = post;
@@ -327,7 +335,39 @@ export function decodeNotes(post: PianoPosteriors, frameSec: number, thresholds:
       t = runEnd + 1;
     }
   }
-  return notes.sort((x, y) => x.onsetSec - y.onsetSec || x.pitchMidi - y.pitchMidi);
+  notes.sort((x, y) => x.onsetSec - y.onsetSec || x.pitchMidi - y.pitchMidi);
+  return thresholds.ghostConfidence ? dropHarmonicGhosts(notes, thresholds.ghostConfidence, thresholds.ghostRatio ?? 1) : notes;
+}
+
+/**
+ * A partial of a struck note sits 12 (2nd harmonic) or 19 (3rd) semitones above it; a note's onset
+ * can also make the onset detector fire an octave or a twelfth below it.
+ */
+export const GHOST_INTERVALS: readonly number[] = [12, 19];
+export const GHOST_WINDOW_SEC = 0.03;
+
+/**
+ * Drops the notes (sorted by onset) whose confidence is below `maxConfidence` and which start within
+ * GHOST_WINDOW_SEC of a note an octave or a twelfth away, above or below, that is more confident by
+ * more than 1 / `ratio`. Why: these are most of a piano's false notes (on MAPS, of the ensemble's,
+ * 36 % start within 50 ms of a true note an octave below them and 28 % of one an octave above),
+ * while a played octave has two confident onsets. Each note is judged against all the input notes,
+ * dropped ones included, so the order does not matter (training/decode.py does the same).
+ */
+export function dropHarmonicGhosts(notes: readonly Note[], maxConfidence: number, ratio: number): Note[] {
+  const near = GHOST_WINDOW_SEC + 1e-9;
+  let lo = 0;
+  return notes.filter((n, j) => {
+    while (notes[lo].onsetSec < n.onsetSec - near) lo++;
+    if (n.confidence >= maxConfidence) return true;
+    for (let i = lo; i < notes.length && notes[i].onsetSec <= n.onsetSec + near; i++) {
+      const m = notes[i];
+      if (i !== j && Math.abs(m.onsetSec - n.onsetSec) <= GHOST_WINDOW_SEC && GHOST_INTERVALS.includes(Math.abs(m.pitchMidi - n.pitchMidi)) && m.confidence * ratio > n.confidence) {
+        return false;
+      }
+    }
+    return true;
+  });
 }
 
 /** Pedal presses shorter than this are flicker of the posterior, not a foot on the pedal. */

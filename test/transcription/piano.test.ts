@@ -7,6 +7,7 @@ import {
   decodeNotes,
   decodePedal,
   decodingFor,
+  dropHarmonicGhosts,
   frameCount,
   loadPianoManifest,
   LogMelExtractor,
@@ -33,6 +34,7 @@ interface ParityFixture {
   notes: { onsetSec: number; offsetSec: number; pitchMidi: number; velocity: number }[];
   /** The same posteriors decoded with the manifest's `solo` profile. */
   soloNotes: { onsetSec: number; offsetSec: number; pitchMidi: number; velocity: number }[];
+  ghostCase: { onsetSec: number[]; pitchMidi: number[]; confidence: number[]; maxConfidence: number; ratio: number; kept: number[] };
   referenceNotes: { onsetSec: number; offsetSec: number; pitchMidi: number }[];
   /** Pedal spans decoded by training/decode.py (models with a pedal head). */
   pedal?: { onsetSec: number; offsetSec: number }[];
@@ -161,6 +163,34 @@ describe('decodeNotes', () => {
     expect(releaseEndFrame(frame, 1, 0, 0, 3, 0)).toBe(3);
     // Two frames are enough for a one-frame fall: frames 1 -> 2 fall most, so the note ends after frame 1.
     expect(releaseEndFrame(frame, 1, 0, 0, 3, 1)).toBe(2);
+  });
+});
+
+describe('dropHarmonicGhosts', () => {
+  const n = (onsetSec: number, pitchMidi: number, confidence: number): Note => ({ onsetSec, offsetSec: onsetSec + 0.5, pitchMidi, velocity: 64, confidence });
+
+  it('drops a weak note an octave or a twelfth from a stronger one that starts with it', () => {
+    const notes = [n(1.0, 48, 0.9), n(1.01, 60, 0.3), n(1.02, 67, 0.35), n(1.0, 36, 0.2)];
+    expect(dropHarmonicGhosts(notes, 0.5, 0.7).map((x) => x.pitchMidi)).toEqual([48]);
+  });
+
+  it('keeps a played octave (both confident), a weak note not much weaker than its partner, and other intervals', () => {
+    expect(dropHarmonicGhosts([n(1.0, 48, 0.9), n(1.0, 60, 0.6)], 0.5, 0.7)).toHaveLength(2);
+    expect(dropHarmonicGhosts([n(1.0, 48, 0.4), n(1.0, 60, 0.3)], 0.5, 0.7)).toHaveLength(2); // 0.4 x 0.7 < 0.3
+    expect(dropHarmonicGhosts([n(1.0, 48, 0.9), n(1.0, 55, 0.2), n(1.0, 52, 0.2)], 0.5, 0.7)).toHaveLength(3);
+  });
+
+  it('keeps notes that start more than GHOST_WINDOW_SEC apart', () => {
+    expect(dropHarmonicGhosts([n(1.0, 48, 0.9), n(1.031, 60, 0.2)], 0.5, 0.7)).toHaveLength(2);
+    expect(dropHarmonicGhosts([n(1.0, 48, 0.9), n(1.029, 60, 0.2)], 0.5, 0.7)).toHaveLength(1);
+  });
+
+  it('keeps what training/decode.py keeps on the random notes of the fixture', () => {
+    const g = fixture.ghostCase;
+    const notes = g.onsetSec.map((t, i) => n(t, g.pitchMidi[i], g.confidence[i]));
+    const kept = new Set(dropHarmonicGhosts(notes, g.maxConfidence, g.ratio));
+    expect(notes.flatMap((x, i) => (kept.has(x) ? [i] : []))).toEqual(g.kept);
+    expect(g.kept.length).toBeLessThan(notes.length);
   });
 });
 
