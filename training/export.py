@@ -244,15 +244,16 @@ def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]]) -> 
 
     offsets, falls = (0.5, 0.7, 1.01), (0, 3)
     ours_onsets = (0.05, 0.1, 0.2, 0.3)
-    on, sup = max([(t, sp) for t in ours_onsets for sp in supports], key=lambda x: score(settings(*x), 'f1'))
+    # The onset threshold is chosen again with the ghost rule below; only the support is kept from here.
+    _, sup = max([(t, sp) for t in ours_onsets for sp in supports], key=lambda x: score(settings(*x), 'f1'))
     on, ghost = max([(t, g) for t in ours_onsets for g in GHOSTS], key=lambda x: score(settings(x[0], sup, x[1]), 'f1'))
     fr, off, fall = max([(fr, off, f) for fr in (0.2, 0.3, 0.4, 0.5) for off in offsets for f in falls],
                         key=lambda x: score(settings(on, sup, ghost, *x), 'f1_off'))
     th = settings(on, sup, ghost, fr, off, fall)
     print(f'{name}: ours alone {th}; F1 {score(th, "f1"):.3f}, with offsets {score(th, "f1_off"):.3f}', flush=True)
     ens_onsets = (0.2, 0.25, 0.3, 0.4)
-    w_on, e_on, e_sup = max([(w, t, sp) for w in (0.7, 0.6, 0.5) for t in ens_onsets for sp in supports],
-                            key=lambda x: score(settings(x[1], x[2]), 'f1', x[0], 0.5))
+    w_on, _, e_sup = max([(w, t, sp) for w in (0.7, 0.6, 0.5) for t in ens_onsets for sp in supports],
+                         key=lambda x: score(settings(x[1], x[2]), 'f1', x[0], 0.5))
     e_on, e_ghost = max([(t, g) for t in ens_onsets for g in GHOSTS],
                         key=lambda x: score(settings(x[0], e_sup, x[1]), 'f1', w_on, 0.5))
     w_fr, e_fr, e_off, e_fall = max([(w, fr, off, f) for w in (0.7, 0.5, 0.3) for fr in (0.2, 0.3, 0.4)

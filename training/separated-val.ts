@@ -73,14 +73,14 @@ async function main(): Promise<void> {
   const seconds = Number(opt('--seconds', '20'));
   const seed = Number(opt('--seed', '2024'));
   const separatorName = opt('--separator', 'htdemucs') as SeparatorName;
-  const OUT_DIR = opt('--out', DEFAULT_OUT_DIR);
+  const outDir = opt('--out', DEFAULT_OUT_DIR);
   if (!SEPARATOR_NAMES.includes(separatorName) || separatorName === 'none') throw new Error(`--separator: one of ${SEPARATOR_NAMES.filter((s) => s !== 'none').join(', ')}`);
   const font = listSoundfonts().find((f) => f.id === 'musescore-general');
   if (!font?.present) throw new Error(`MuseScore General (the held-out piano timbre) is missing: ${font?.installHint ?? 'apt-get install musescore-general-soundfont'}`);
   const files = midiFiles(ASAP_DIR).filter((f) => isValWork(relative(ASAP_DIR, join(f, '..'))));
   if (files.length === 0) throw new Error(`no held-out ASAP works under ${ASAP_DIR}`);
   console.error(`${files.length} held-out ASAP performances; ${count} excerpts of ${seconds} s; separator ${separatorName}`);
-  mkdirSync(OUT_DIR, { recursive: true });
+  mkdirSync(outDir, { recursive: true });
   const random = rng(seed);
   const separator = await createSeparator(separatorName);
   const index: Array<{ id: string; source: string; startSec: number; notes: number; levelsDb: Record<string, number> }> = [];
@@ -97,10 +97,10 @@ async function main(): Promise<void> {
       const band = await mixWithBand(piano, notes, seconds, font.path, render);
       const stems = await separator.separate(band.mix);
       const id = String(index.length).padStart(3, '0');
-      writeFileSync(join(OUT_DIR, `${id}.wav`), encodeWavFloat32(downmixToMono(transcriptionSource(stems).audio)));
-      writeFileSync(join(OUT_DIR, `${id}.clean.wav`), encodeWavFloat32(downmixToMono(band.piano)));
+      writeFileSync(join(outDir, `${id}.wav`), encodeWavFloat32(downmixToMono(transcriptionSource(stems).audio)));
+      writeFileSync(join(outDir, `${id}.clean.wav`), encodeWavFloat32(downmixToMono(band.piano)));
       writeFileSync(
-        join(OUT_DIR, `${id}.notes.csv`),
+        join(outDir, `${id}.notes.csv`),
         // A key pressed and released within one tick sounds for the renderer's 1 ms: keep it, with that length.
         notes.map((n) => `${n.onsetSec.toFixed(6)},${Math.max(n.offsetSec, n.onsetSec + 0.001).toFixed(6)},${n.pitchMidi},${n.velocity}`).join('\n') + '\n',
       );
@@ -112,8 +112,8 @@ async function main(): Promise<void> {
     await separator.dispose?.();
   }
   const settings = { count, seconds, seed, separator: separator.info, pianoFont: font.id };
-  writeFileSync(join(OUT_DIR, 'index.json'), JSON.stringify({ settings, examples: index }, null, 2) + '\n');
-  console.error(`wrote ${index.length} examples to ${OUT_DIR}`);
+  writeFileSync(join(outDir, 'index.json'), JSON.stringify({ settings, examples: index }, null, 2) + '\n');
+  console.error(`wrote ${index.length} examples to ${outDir}`);
 }
 
 main().catch((e: unknown) => {
