@@ -302,12 +302,16 @@ const MAPS_CACHE_DIR = '/tmp/stemscribe-bench-maps-transcriptions';
 
 /**
  * One cache folder per transcriber, model version and piano manifest (its decoding settings change
- * without a new version), so a new export or retune is never scored from stale notes.
+ * without a new version) and onset head, so a new export, retune or head is never scored from stale notes.
  */
 function mapsCacheDir(name: string, version: string): string {
   if (name === 'basic-pitch') return MAPS_CACHE_DIR;
-  const manifest = join(modelPath('piano'), 'manifest.json');
-  const settings = existsSync(manifest) ? createHash('sha1').update(readFileSync(manifest)).digest('hex').slice(0, 8) : 'none';
+  const hash = createHash('sha1');
+  for (const file of ['manifest.json', 'onset-head.onnx']) {
+    const path = join(modelPath('piano'), file);
+    hash.update(existsSync(path) ? readFileSync(path) : file);
+  }
+  const settings = hash.digest('hex').slice(0, 8);
   return `${MAPS_CACHE_DIR}-${name}-${version.replace(/[^A-Za-z0-9._-]+/g, '_')}-${settings}`;
 }
 

@@ -25,7 +25,7 @@ from .data import Segments
 from .decode import decode_frames, decode_with
 from .export import posteriors
 from .features import LogMel
-from .fusion import BasicPitchPosteriors, fuse
+from .fusion import BasicPitchPosteriors, fuse_config
 from .train import Setup, note_scores, validate
 
 MAPS_DIR = SHARED_DATA / 'eval' / 'maps-enstdkcl'
@@ -37,9 +37,10 @@ def load_ref(tsv: Path) -> np.ndarray:
     return rows[:, :4]
 
 
-def ensemble(audio: np.ndarray, ours: dict[str, np.ndarray], basic_pitch: BasicPitchPosteriors, cfg: dict) -> np.ndarray:
+def ensemble(audio: np.ndarray, ours: dict[str, np.ndarray], basic_pitch: BasicPitchPosteriors, cfg: dict,
+             model_dir: Path = MODELS_DIR) -> np.ndarray:
     """The piano-ensemble transcriber: our posteriors fused with basic-pitch's (training/fusion.py)."""
-    post = fuse(ours, *basic_pitch(audio), cfg['onsetWeight'], cfg['frameWeight'], FRAME_SEC)
+    post = fuse_config(ours, *basic_pitch(audio), cfg, FRAME_SEC, model_dir)
     return decode_with(post, FRAME_SEC, cfg['thresholds'])
 
 
@@ -114,7 +115,7 @@ def main() -> None:
         line = f'{f.stem:34s} ours P={s["p"]:.3f} R={s["r"]:.3f} F1={s["f1"]:.3f} F1off={s["f1_off"]:.3f} ({len(audio) / sr / dt:.0f}x rt)'
         if basic_pitch is not None:
             t = time.perf_counter()
-            est_ens = ensemble(audio, post, basic_pitch, solo_fusion)
+            est_ens = ensemble(audio, post, basic_pitch, solo_fusion, args.model_dir)
             ens_time += post_sec + time.perf_counter() - t  # our posteriors are computed once, for both
             se = note_scores(ref, est_ens)
             se['file'] = f.stem

@@ -27,7 +27,8 @@ from .config import (CONFIGS, F_MAX_HZ, F_MIN_HZ, HOP_SAMPLES, LOG_FLOOR, MAX_MI
                      N_MELS, REPO_ROOT, RUNS_DIR, SAMPLE_RATE_HZ)
 from .decode import FRAME_THRESHOLD, OFFSET_THRESHOLD, ONSET_THRESHOLD, decode_pedal, decode_with, drop_harmonic_ghosts
 from .features import LogMel
-from .fusion import BasicPitchPosteriors, fuse
+from .fusion import BasicPitchPosteriors, fuse, fuse_config
+from .onset_head import HEAD_FILE
 from .midi_data import procedural
 from .model import PianoTranscriber, ProbabilityModel
 from .synth import Sampler
@@ -108,7 +109,7 @@ def main() -> None:
     assert err < 1e-4, err
     sha = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
     if args.tune:
-        thresholds, ensemble, solo, solo_ensemble = tune_thresholds(sess)
+        thresholds, ensemble, solo, solo_ensemble = tune_thresholds(sess, head=args.out_dir / HEAD_FILE)
     else:
         thresholds = {'onset': ONSET_THRESHOLD, 'frame': FRAME_THRESHOLD, 'offset': OFFSET_THRESHOLD}
         ensemble = {'onsetWeight': 0.5, 'frameWeight': 0.5, 'thresholds': thresholds}
@@ -138,7 +139,7 @@ def main() -> None:
     }
     (args.out_dir / 'manifest.json').write_text(json.dumps(manifest, indent=2) + '\n')
     print(f'wrote {onnx_path} ({onnx_path.stat().st_size} bytes) and manifest.json')
-    write_fixture(sess, manifest)
+    write_fixture(sess, manifest, args.out_dir)
 
 
 def retune(model_dir: Path, profiles: set[str]) -> None:
@@ -149,7 +150,7 @@ def retune(model_dir: Path, profiles: set[str]) -> None:
     if hashlib.sha256(onnx_path.read_bytes()).hexdigest() != manifest['sha256']:
         raise SystemExit(f'{onnx_path} does not match its manifest checksum')
     sess = ort.InferenceSession(str(onnx_path), providers=['CPUExecutionProvider'])
-    thresholds, ensemble, solo, solo_ensemble = tune_thresholds(sess, profiles)
+    thresholds, ensemble, solo, solo_ensemble = tune_thresholds(sess, profiles, model_dir / HEAD_FILE)
     old_ensemble = manifest.get('ensemble', {})
     if 'separated' in profiles:
         manifest['thresholds'] = {**thresholds, 'pedal': manifest['thresholds'].get('pedal', PEDAL_THRESHOLD)}
@@ -160,7 +161,7 @@ def retune(model_dir: Path, profiles: set[str]) -> None:
     manifest['ensemble'] = {**old_ensemble, 'with': old_ensemble.get('with', 'basic-pitch')}
     manifest_path.write_text(json.dumps(manifest, indent=2) + '\n')
     print(f'rewrote {manifest_path}')
-    write_fixture(sess, manifest)
+    write_fixture(sess, manifest, model_dir)
 
 
 SEPARATED_DIR = REPO_ROOT / 'training' / 'data' / 'separated-val'
@@ -219,19 +220,23 @@ def separated_val_cache(sess: ort.InferenceSession) -> Cache | None:
     return cache
 
 
-def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]]) -> tuple[dict, dict]:
+def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]],
+                 head: Path | None = None) -> tuple[dict, dict]:
     """Our model's decoding settings and the piano-ensemble's fusion (training/fusion.py) on one
     tuning set. Onsets do not depend on the frame, offset and release settings: the onset threshold
     with the onset support (and the fusion's onset weight) first by note F1, then the onset threshold
     again with the harmonic-ghost rule (decode.py `drop_harmonic_ghosts`), then the rest by F1 with
-    offsets."""
+    offsets. With `head` (an onset head, onset_head.py), the ensemble is also tuned with the head's
+    onset posterior, and the head is kept if it gives the higher note F1."""
     from .train import note_scores
     fs = HOP_SAMPLES / SAMPLE_RATE_HZ
 
-    def score(th: dict, key: str, w_on: float = 1.0, w_fr: float = 1.0) -> float:
+    def score(th: dict, key: str, w_on: float = 1.0, w_fr: float = 1.0, head_onsets: list | None = None) -> float:
         scores = []
-        for post, (bp_on, bp_note), n in cache:
+        for i, (post, (bp_on, bp_note), n) in enumerate(cache):
             p = post if (w_on, w_fr) == (1.0, 1.0) else fuse(post, bp_on, bp_note, w_on, w_fr, fs)
+            if head_onsets is not None:
+                p = {**p, 'onset': head_onsets[i]}
             scores.append(note_scores(n, decode_with(p, fs, th))[key])
         return float(np.mean(scores))
 
@@ -251,35 +256,49 @@ def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]]) -> 
                         key=lambda x: score(settings(on, sup, ghost, *x), 'f1_off'))
     th = settings(on, sup, ghost, fr, off, fall)
     print(f'{name}: ours alone {th}; F1 {score(th, "f1"):.3f}, with offsets {score(th, "f1_off"):.3f}', flush=True)
-    ens_onsets = (0.2, 0.25, 0.3, 0.4)
-    w_on, _, e_sup = max([(w, t, sp) for w in (0.7, 0.6, 0.5) for t in ens_onsets for sp in supports],
-                         key=lambda x: score(settings(x[1], x[2]), 'f1', x[0], 0.5))
-    e_on, e_ghost = max([(t, g) for t in ens_onsets for g in GHOSTS],
-                        key=lambda x: score(settings(x[0], e_sup, x[1]), 'f1', w_on, 0.5))
-    w_fr, e_fr, e_off, e_fall = max([(w, fr, off, f) for w in (0.7, 0.5, 0.3) for fr in (0.2, 0.3, 0.4)
-                                     for off in offsets for f in falls],
-                                    key=lambda x: score(settings(e_on, e_sup, e_ghost, *x[1:]), 'f1_off', w_on, x[0]))
-    eth = settings(e_on, e_sup, e_ghost, e_fr, e_off, e_fall)
-    ensemble = {'onsetWeight': w_on, 'frameWeight': w_fr, 'thresholds': eth}
-    print(f'{name}: ensemble with basic-pitch {ensemble}; F1 {score(eth, "f1", w_on, w_fr):.3f}, '
-          f'with offsets {score(eth, "f1_off", w_on, w_fr):.3f}', flush=True)
+
+    def tune_ensemble(head_onsets: list | None) -> tuple[dict, float]:
+        # The head takes the mean of the onsets inside it: only the frame weight is searched for it.
+        ens_onsets, on_weights = ((0.1, 0.15, 0.2, 0.3, 0.4), (0.5,)) if head_onsets else ((0.2, 0.25, 0.3, 0.4), (0.7, 0.6, 0.5))
+        w_on, _, e_sup = max([(w, t, sp) for w in on_weights for t in ens_onsets for sp in supports],
+                             key=lambda x: score(settings(x[1], x[2]), 'f1', x[0], 0.5, head_onsets))
+        e_on, e_ghost = max([(t, g) for t in ens_onsets for g in GHOSTS],
+                            key=lambda x: score(settings(x[0], e_sup, x[1]), 'f1', w_on, 0.5, head_onsets))
+        w_fr, e_fr, e_off, e_fall = max([(w, fr, off, f) for w in (0.7, 0.5, 0.3) for fr in (0.2, 0.3, 0.4)
+                                         for off in offsets for f in falls],
+                                        key=lambda x: score(settings(e_on, e_sup, e_ghost, *x[1:]), 'f1_off', w_on, x[0], head_onsets))
+        eth = settings(e_on, e_sup, e_ghost, e_fr, e_off, e_fall)
+        f1 = score(eth, 'f1', w_on, w_fr, head_onsets)
+        print(f'{name}: ensemble with basic-pitch{" and the onset head" if head_onsets else ""} '
+              f'{eth} (weights {w_on} / {w_fr}); F1 {f1:.3f}, with offsets {score(eth, "f1_off", w_on, w_fr, head_onsets):.3f}', flush=True)
+        return {'onsetWeight': w_on, 'frameWeight': w_fr, 'thresholds': eth}, f1
+
+    ensemble, f1 = tune_ensemble(None)
+    if head is not None and head.exists():
+        from .onset_head import OnsetHeadRunner, stack_inputs
+        runner = OnsetHeadRunner(head)
+        with_head, f1_head = tune_ensemble([runner(stack_inputs(post, *bp)) for post, bp, _ in cache])
+        if f1_head > f1:
+            ensemble = {**with_head, 'onsetHead': head.name}
     return th, ensemble
 
 
-def tune_thresholds(sess: ort.InferenceSession, profiles: set[str] = frozenset({'solo', 'separated'})) -> tuple[dict, dict, dict, dict]:
+def tune_thresholds(sess: ort.InferenceSession, profiles: set[str] = frozenset({'solo', 'separated'}),
+                    head: Path | None = None) -> tuple[dict, dict, dict, dict]:
     """Decoding settings in two profiles, each chosen on its own tuning set, never on MAPS:
     `separated` (the manifest's `thresholds` and `ensemble`, the default) on the separated set of
     training/separated-val.ts, and `solo` (`solo`, `ensemble.solo`) on the augmented clean renders.
     Why two: the onset-support rule raised clean validation F1 0.790 -> 0.832 but cost the e2e
     mixes 5.8 points after separation, whose key-down posteriors are weaker. Without a separated set
     (a machine without Node), `separated` is tuned on the clean renders without the support rule.
+    `head`: an onset head (onset_head.py) each profile's ensemble may use, if it tunes better with it.
     Returns (thresholds, ensemble, solo thresholds, solo ensemble); a profile not in `profiles` is
     returned empty."""
     clean: Cache | None = None
     solo_th, solo_ens, th, ens = {}, {}, {}, {}
     if 'solo' in profiles:
         clean = clean_val_cache(sess)
-        solo_th, solo_ens = tune_profile(clean, f'solo ({len(clean)} augmented clean renders)', SUPPORTS)
+        solo_th, solo_ens = tune_profile(clean, f'solo ({len(clean)} augmented clean renders)', SUPPORTS, head)
     if 'separated' in profiles:
         separated = separated_val_cache(sess)
         if separated is None:
@@ -287,7 +306,7 @@ def tune_thresholds(sess: ort.InferenceSession, profiles: set[str] = frozenset({
                   'the separated profile is tuned on the clean renders without onset support', flush=True)
             th, ens = tune_profile(clean or clean_val_cache(sess), 'separated (clean renders, no support)', SUPPORTS[:1])
         else:
-            th, ens = tune_profile(separated, f'separated ({len(separated)} separated mixes)', SUPPORTS)
+            th, ens = tune_profile(separated, f'separated ({len(separated)} separated mixes)', SUPPORTS, head)
     return th, ens, solo_th, solo_ens
 
 
@@ -307,7 +326,18 @@ def ghost_case() -> dict:
             'ratio': 0.7, 'kept': kept}
 
 
-def write_fixture(sess: ort.InferenceSession, manifest: dict) -> None:
+def onset_head_case(head: Path) -> dict:
+    """The onset head on a made-up input (a formula the TS test rebuilds) at a few probe frames,
+    for the TS port's parity test: chunked there, whole here."""
+    from .onset_head import OnsetHeadRunner
+    frames, probes = 1100, [0, 5, 500, 999, 1000, 1006, 1099]
+    c, t, k = np.meshgrid(np.arange(5), np.arange(frames), np.arange(88), indexing='ij')
+    x = (0.5 + 0.5 * np.sin(0.37 * t + 0.11 * k * (c + 1) + c)) ** 3
+    out = OnsetHeadRunner(head)(x.astype(np.float32))
+    return {'frames': frames, 'probeFrames': probes, 'onset': [[round(float(v), 6) for v in out[p]] for p in probes]}
+
+
+def write_fixture(sess: ort.InferenceSession, manifest: dict, model_dir: Path = MODELS_DIR) -> None:
     """3 s of procedural material with the held-out timbre: Python features, posteriors, and the notes
     of our model and of the piano-ensemble, each with both decoding profiles of the manifest."""
     rng = np.random.default_rng(7)
@@ -323,7 +353,7 @@ def write_fixture(sess: ort.InferenceSession, manifest: dict) -> None:
     bp = BasicPitchPosteriors()(audio.astype(np.float32) / 32768.0)
 
     def ensemble_notes(fusion: dict) -> np.ndarray:
-        return decode_with(fuse(post, *bp, fusion['onsetWeight'], fusion['frameWeight'], fs), fs, fusion['thresholds'])
+        return decode_with(fuse_config(post, *bp, fusion, fs, model_dir), fs, fusion['thresholds'])
 
     def as_json(est: np.ndarray) -> list[dict]:
         return [{'onsetSec': round(float(n[0]), 6), 'offsetSec': round(float(n[1]), 6), 'pitchMidi': int(n[2]),
@@ -346,6 +376,8 @@ def write_fixture(sess: ort.InferenceSession, manifest: dict) -> None:
         'referenceNotes': [{'onsetSec': float(n[0]), 'offsetSec': float(n[4]), 'pitchMidi': int(n[2])} for n in notes],
         'ghostCase': ghost_case(),
     }
+    if (model_dir / HEAD_FILE).exists():
+        fixture['onsetHeadCase'] = onset_head_case(model_dir / HEAD_FILE)
     (FIXTURE_DIR / 'piano-parity.json').write_text(json.dumps(fixture) + '\n')
     from .train import key_notes, note_scores
     f1 = note_scores(key_notes(notes), est[:, :3])['f1'] if len(est) else 0.0

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import REPO_ROOT, SAMPLE_RATE_HZ
+from .config import MODELS_DIR, REPO_ROOT, SAMPLE_RATE_HZ
 
 BASIC_PITCH_ONNX = REPO_ROOT / 'models' / 'basic-pitch' / 'basic-pitch.onnx'
 BP_SAMPLE_RATE_HZ = 22050
@@ -74,4 +74,16 @@ def fuse(ours: dict[str, np.ndarray], bp_onset: np.ndarray, bp_note: np.ndarray,
     out = dict(ours)
     out['onset'] = (onset_weight * ours['onset'] + (1 - onset_weight) * to_our_frames(bp_onset, n, frame_sec)).astype(np.float32)
     out['frame'] = (frame_weight * ours['frame'] + (1 - frame_weight) * to_our_frames(bp_note, n, frame_sec)).astype(np.float32)
+    return out
+
+
+def fuse_config(ours: dict[str, np.ndarray], bp_onset: np.ndarray, bp_note: np.ndarray, cfg: dict, frame_sec: float,
+                model_dir: Path | None = None) -> dict[str, np.ndarray]:
+    """`fuse` with a manifest's fusion settings (`onsetWeight`, `frameWeight`, optional `onsetHead`,
+    a file in `model_dir`): with a head, the onset posterior is the head's (onset_head.py), as
+    src/transcription/ensemble.ts `fuseWithOnsetHead` does."""
+    out = fuse(ours, bp_onset, bp_note, cfg['onsetWeight'], cfg['frameWeight'], frame_sec)
+    if cfg.get('onsetHead'):
+        from .onset_head import OnsetHeadRunner, stack_inputs
+        out['onset'] = OnsetHeadRunner.cached((model_dir or MODELS_DIR) / cfg['onsetHead'])(stack_inputs(ours, bp_onset, bp_note))
     return out

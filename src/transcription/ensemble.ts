@@ -9,11 +9,16 @@
  * crosses the threshold; where only one does, it mostly does not.
  *
  * Onset and frame (key down) posteriors are fused; offsets, velocities and the sustain pedal are
- * ours alone (basic-pitch has none of them).
+ * ours alone (basic-pitch has none of them). Where the manifest names an onset head, a small
+ * network over both models' posteriors gives the onset posterior instead of the mean (OnsetHead).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { downmixToMono } from '../audio/channels.js';
 import { resample } from '../audio/resample.js';
 import { ModelError, StemscribeError } from '../errors.js';
+import { modelPath } from '../models/paths.js';
 import type { AudioData, ModelInfo, TranscribeOptions, Transcriber, Transcription } from '../types.js';
 import { BasicPitchTranscriber, frameTimeSec, SAMPLE_RATE_HZ as BASIC_PITCH_RATE_HZ } from './basicPitch.js';
 import { decodeNotes, decodePedal, fusionFor, PianoTranscriber, type Fusion, type PianoManifest, type PianoPosteriors } from './piano.js';
@@ -68,6 +73,81 @@ export function fusePosteriors(ours: PianoPosteriors, bp: BasicPitchFrames, conf
   };
 }
 
+/** Frames each side that the onset head's output depends on (its kernels: 5, 3, 3, 5 frames). */
+export const ONSET_HEAD_RECEPTIVE_FRAMES = 6;
+const ONSET_HEAD_CHUNK_FRAMES = 1000;
+/** The head's input channels, in order: ours (onset, frame, offset), basic-pitch's (onset, note). */
+export const ONSET_HEAD_CHANNELS = 5;
+
+/**
+ * The onset head of training/onset_head.py: [1, 5, frames, keys] posteriors (our onset, frame and
+ * offset, basic-pitch's onset and note on our frames) -> [1, frames, keys] onset posterior. Why:
+ * the mean fusion weighs every key and frame alike, while the two models' errors depend on the
+ * register (our bass onsets are weak), on octave and twelfth neighbours (partials) and on a frame
+ * or two of disagreement in time; the head sees that context. Run in chunks with the receptive
+ * field as context, which gives the values of one run over the whole recording.
+ */
+export class OnsetHead {
+  readonly #session: InferenceSession;
+
+  private constructor(session: InferenceSession) {
+    this.#session = session;
+  }
+
+  static async create(file: string, intraOpNumThreads?: number): Promise<OnsetHead> {
+    if (!existsSync(file)) throw new ModelError(`Onset head ${file} not found; reinstall stemscribe or set STEMSCRIBE_MODELS_DIR.`, STAGE);
+    let session: InferenceSession;
+    try {
+      session = await InferenceSession.create(file, { executionProviders: ['cpu'], ...(intraOpNumThreads ? { intraOpNumThreads } : {}) });
+    } catch (e) {
+      throw new ModelError(`Onset head ${file} could not be loaded (corrupt or incompatible file).`, STAGE, { cause: e });
+    }
+    if (!session.inputNames.includes('posteriors') || !session.outputNames.includes('onset')) {
+      await session.release();
+      throw new ModelError(`Onset head ${file} does not have the tensors 'posteriors' -> 'onset'.`, STAGE);
+    }
+    return new OnsetHead(session);
+  }
+
+  /** `inputs`: ONSET_HEAD_CHANNELS arrays of [frames, keys] -> the onset posterior [frames, keys]. */
+  async run(inputs: readonly Float32Array[], frames: number, keys: number, chunkFrames = ONSET_HEAD_CHUNK_FRAMES): Promise<Float32Array> {
+    if (inputs.length !== ONSET_HEAD_CHANNELS || inputs.some((x) => x.length !== frames * keys)) {
+      throw new ModelError(`Onset head inputs are not ${ONSET_HEAD_CHANNELS} x [${frames}, ${keys}].`, STAGE);
+    }
+    const out = new Float32Array(frames * keys);
+    for (let core = 0; core < frames; core += chunkFrames) {
+      const a = Math.max(0, core - ONSET_HEAD_RECEPTIVE_FRAMES);
+      const b = Math.min(frames, core + chunkFrames + ONSET_HEAD_RECEPTIVE_FRAMES);
+      const e = Math.min(frames, core + chunkFrames);
+      const width = (b - a) * keys;
+      const x = new Float32Array(ONSET_HEAD_CHANNELS * width);
+      inputs.forEach((ch, c) => x.set(ch.subarray(a * keys, b * keys), c * width));
+      const res = await this.#session.run({ posteriors: new Tensor('float32', x, [1, ONSET_HEAD_CHANNELS, b - a, keys]) });
+      const t = res.onset;
+      if (!t || !(t.data instanceof Float32Array)) throw new ModelError("Onset head returned no float32 'onset' output.", STAGE);
+      out.set(t.data.subarray((core - a) * keys, (e - a) * keys), core * keys);
+      t.dispose();
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    await this.#session.release();
+  }
+}
+
+/**
+ * Our posteriors fused with basic-pitch's as `fusePosteriors` does, but with the onset posterior
+ * from the onset head (the frame posterior stays the weighted mean).
+ */
+export async function fuseWithOnsetHead(ours: PianoPosteriors, bp: BasicPitchFrames, config: Pick<Fusion, 'onsetWeight' | 'frameWeight'>, frameSec: number, head: OnsetHead): Promise<PianoPosteriors> {
+  const fused = fusePosteriors(ours, bp, config, frameSec);
+  const bpOnset = toPianoFrames(bp.onset, bp.frames, ours.keys, ours.frames, frameSec);
+  const bpNote = toPianoFrames(bp.note, bp.frames, ours.keys, ours.frames, frameSec);
+  const onset = await head.run([ours.onset, ours.frame, ours.offset, bpOnset, bpNote], ours.frames, ours.keys);
+  return { ...fused, onset };
+}
+
 export interface PianoEnsembleOptions {
   /** Folder of the piano model (default `<models>/piano`). */
   pianoModelDir?: string;
@@ -80,11 +160,14 @@ export class PianoEnsembleTranscriber implements Transcriber {
   readonly #piano: PianoTranscriber;
   readonly #basicPitch: BasicPitchTranscriber;
   readonly #config: EnsembleConfig;
+  /** Onset heads by file name, for the fusion profiles that name one. */
+  readonly #heads: ReadonlyMap<string, OnsetHead>;
 
-  private constructor(piano: PianoTranscriber, basicPitch: BasicPitchTranscriber, config: EnsembleConfig) {
+  private constructor(piano: PianoTranscriber, basicPitch: BasicPitchTranscriber, config: EnsembleConfig, heads: ReadonlyMap<string, OnsetHead>) {
     this.#piano = piano;
     this.#basicPitch = basicPitch;
     this.#config = config;
+    this.#heads = heads;
     this.info = {
       name: 'piano-ensemble',
       version: `${piano.info.version}+${basicPitch.info.version}`,
@@ -100,14 +183,19 @@ export class PianoEnsembleTranscriber implements Transcriber {
       await piano.dispose();
       throw new ModelError(`The piano model ${piano.info.version} has no ensemble settings in its manifest; use --transcriber piano, or re-export it.`, STAGE);
     }
+    const dir = opts.pianoModelDir ?? modelPath('piano');
+    const heads = new Map<string, OnsetHead>();
     let basicPitch: BasicPitchTranscriber;
     try {
+      for (const file of new Set([config.onsetHead, config.solo?.onsetHead])) {
+        if (file !== undefined) heads.set(file, await OnsetHead.create(join(dir, file), opts.intraOpNumThreads));
+      }
       basicPitch = await BasicPitchTranscriber.create(threads);
     } catch (e) {
-      await piano.dispose();
+      await Promise.all([piano.dispose(), ...[...heads.values()].map((h) => h.dispose())]);
       throw e;
     }
-    return new PianoEnsembleTranscriber(piano, basicPitch, config);
+    return new PianoEnsembleTranscriber(piano, basicPitch, config, heads);
   }
 
   async transcribe(audio: AudioData, options?: TranscribeOptions): Promise<Transcription> {
@@ -121,7 +209,9 @@ export class PianoEnsembleTranscriber implements Transcriber {
     const bp = await this.#basicPitch.posteriorgrams(forBasicPitch, { onProgress: (f) => options?.onProgress?.(0.5 + 0.5 * f) });
     const frameSec = this.#piano.frameSec;
     const fusion = fusionFor(this.#config, options?.source);
-    const fused = fusePosteriors(ours, { frames: bp.nbFrames, onset: bp.onset, note: bp.note }, fusion, frameSec);
+    const bpFrames = { frames: bp.nbFrames, onset: bp.onset, note: bp.note };
+    const head = fusion.onsetHead !== undefined ? this.#heads.get(fusion.onsetHead) : undefined;
+    const fused = head ? await fuseWithOnsetHead(ours, bpFrames, fusion, frameSec, head) : fusePosteriors(ours, bpFrames, fusion, frameSec);
     const { minPitchMidi, thresholds } = this.#piano.manifest;
     const notes = decodeNotes(fused, frameSec, fusion.thresholds, minPitchMidi);
     if (!fused.pedal) return { notes };
@@ -129,6 +219,6 @@ export class PianoEnsembleTranscriber implements Transcriber {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.#piano.dispose(), this.#basicPitch.dispose()]);
+    await Promise.all([this.#piano.dispose(), this.#basicPitch.dispose(), ...[...this.#heads.values()].map((h) => h.dispose())]);
   }
 }

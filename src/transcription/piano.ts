@@ -48,6 +48,11 @@ export type DecodeThresholds = z.infer<typeof DecodeThresholdsSchema>;
 const FusionSchema = z.object({
   onsetWeight: z.number().min(0).max(1),
   frameWeight: z.number().min(0).max(1),
+  /**
+   * An onset head in the model folder (training/onset_head.py) that gives the onset posterior from
+   * both models' posteriors; when set, `onsetWeight` is unused (the head takes the mean inside).
+   */
+  onsetHead: z.string().optional(),
   thresholds: DecodeThresholdsSchema,
 });
 

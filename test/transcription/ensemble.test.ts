@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../../src/errors.js';
 import { modelPath } from '../../src/models/paths.js';
 import { frameTimeSec } from '../../src/transcription/basicPitch.js';
-import { fusePosteriors, PianoEnsembleTranscriber, toPianoFrames, type EnsembleConfig } from '../../src/transcription/ensemble.js';
+import { fusePosteriors, ONSET_HEAD_CHANNELS, OnsetHead, PianoEnsembleTranscriber, toPianoFrames, type EnsembleConfig } from '../../src/transcription/ensemble.js';
 import { createTranscriber } from '../../src/transcription/index.js';
 import { fusionFor, loadPianoManifest, type PianoPosteriors } from '../../src/transcription/piano.js';
 import { loadPianoParityClip } from '../helpers/pianoClip.js';
@@ -22,6 +22,7 @@ const fixture = JSON.parse(readFileSync(new URL('piano-parity.json', FIXTURE), '
   ensembleNotes: FixtureNote[];
   soloEnsembleNotes: FixtureNote[];
   referenceNotes: FixtureNote[];
+  onsetHeadCase?: { frames: number; probeFrames: number[]; onset: number[][] };
 };
 
 /** Onset-only F1, 50 ms, greedy one-to-one matching by pitch. */
@@ -103,6 +104,41 @@ describe('fusePosteriors', () => {
   it('rejects basic-pitch posteriors of the wrong shape', () => {
     const ours: PianoPosteriors = { frames: 1, keys: 2, onset: new Float32Array(2), offset: new Float32Array(2), frame: new Float32Array(2), velocity: new Float32Array(2) };
     expect(() => fusePosteriors(ours, { frames: 1, onset: new Float32Array(3), note: new Float32Array(2) }, config, frameSec)).toThrow(ModelError);
+  });
+});
+
+describe('OnsetHead', () => {
+  const manifest = loadPianoManifest(modelPath('piano'));
+  const file = manifest.ensemble?.solo?.onsetHead ?? manifest.ensemble?.onsetHead;
+
+  it.skipIf(file === undefined)('gives the onset posterior training/onset_head.py gives, in chunks or not', async () => {
+    const kase = fixture.onsetHeadCase;
+    expect(kase).toBeDefined();
+    if (!kase || file === undefined) return;
+    const keys = 88;
+    // The made-up input of export.py onset_head_case.
+    const inputs = [...Array(ONSET_HEAD_CHANNELS).keys()].map((c) => {
+      const x = new Float32Array(kase.frames * keys);
+      for (let t = 0; t < kase.frames; t++) for (let k = 0; k < keys; k++) x[t * keys + k] = (0.5 + 0.5 * Math.sin(0.37 * t + 0.11 * k * (c + 1) + c)) ** 3;
+      return x;
+    });
+    const head = await OnsetHead.create(join(modelPath('piano'), file), 1);
+    try {
+      for (const chunkFrames of [1000, 333]) {
+        const onset = await head.run(inputs, kase.frames, keys, chunkFrames);
+        kase.probeFrames.forEach((t, i) => {
+          for (let k = 0; k < keys; k++) expect(Math.abs(onset[t * keys + k] - kase.onset[i][k])).toBeLessThan(1e-4);
+        });
+      }
+      await expect(head.run(inputs.slice(1), kase.frames, keys)).rejects.toThrow(ModelError);
+    } finally {
+      await head.dispose();
+    }
+  });
+
+  it('refuses a file that is not an onset head', async () => {
+    await expect(OnsetHead.create(join(modelPath('piano'), 'piano.onnx'))).rejects.toThrow(/does not have the tensors/);
+    await expect(OnsetHead.create(join(modelPath('piano'), 'missing.onnx'))).rejects.toThrow(/not found/);
   });
 });
 
