@@ -2,6 +2,8 @@
 real input (gain, EQ tilt, synthetic-room reverb, noise, other instruments leaking through)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -10,8 +12,8 @@ from .midi_data import TIME_COLUMNS
 
 
 class Segments:
-    def __init__(self, name: str):
-        z = np.load(SEGMENT_DIR / f'{name}.npz')
+    def __init__(self, name: str, directory: Path = SEGMENT_DIR):
+        z = np.load(directory / f'{name}.npz')
         self.audio = z['audio']
         self.offsets = z['offsets']
         notes = z['notes']

@@ -141,8 +141,7 @@ def build_cache(segment_dir: Path, threads: int) -> Path:
     path = segment_dir / 'posteriors.npz'
     if path.exists():
         return path
-    data.SEGMENT_DIR = segment_dir  # Segments reads from the module's folder
-    segments, leak = data.Segments('train'), data.Segments('leak')
+    segments, leak = data.Segments('train', segment_dir), data.Segments('leak', segment_dir)
     augment = data.Augmenter(leak, np.random.default_rng(99))
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
