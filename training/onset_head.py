@@ -2,7 +2,7 @@
 gives the onset posterior the decoder reads, in place of their fixed 0.5 / 0.5 mean.
 
     python -m training.render --train-seed 4242 --asap 240 --procedural 60 --out-dir training/data/head-segments
-    python -m training.onset_head [--steps 4000]      # caches posteriors, trains (resumable), exports
+    python -m training.onset_head [--steps 9000]      # caches posteriors, trains (resumable), exports
 
 Why: the mean treats every key alike and looks at one key and one frame. On the augmented
 validation renders and on MAPS our model's onset posterior is low in the bass (median 0.01-0.1 at
@@ -166,7 +166,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--segments', type=Path, default=DATA_DIR / 'head-segments')
     ap.add_argument('--run', default='onset-head')
-    ap.add_argument('--steps', type=int, default=4000)
+    ap.add_argument('--steps', type=int, default=9000)
     ap.add_argument('--batch', type=int, default=8)
     ap.add_argument('--crop-frames', type=int, default=200)
     ap.add_argument('--lr', type=float, default=1e-3)
