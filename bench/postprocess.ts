@@ -301,16 +301,17 @@ export function runKeyBench(quick: boolean): { rows: KeyBenchRow[]; table: strin
 const MAPS_CACHE_DIR = '/tmp/stemscribe-bench-maps-transcriptions';
 
 /**
- * One cache folder per transcriber, model version and piano manifest (its decoding settings change
- * without a new version) and onset head, so a new export, retune or head is never scored from stale notes.
+ * One cache folder per transcriber, model version and contents of the piano model folder (the
+ * manifest's decoding settings and the onset head change without a new version), so a new export,
+ * retune or head is never scored from stale notes.
  */
 function mapsCacheDir(name: string, version: string): string {
   if (name === 'basic-pitch') return MAPS_CACHE_DIR;
+  const dir = modelPath('piano');
   const hash = createHash('sha1');
-  for (const file of ['manifest.json', 'onset-head.onnx']) {
-    const path = join(modelPath('piano'), file);
-    hash.update(existsSync(path) ? readFileSync(path) : file);
-  }
+  // The model card is prose; everything else in the folder decides the notes.
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => !f.endsWith('.md')).sort() : [];
+  for (const file of files) hash.update(file).update(readFileSync(join(dir, file)));
   const settings = hash.digest('hex').slice(0, 8);
   return `${MAPS_CACHE_DIR}-${name}-${version.replace(/[^A-Za-z0-9._-]+/g, '_')}-${settings}`;
 }

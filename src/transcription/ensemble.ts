@@ -59,13 +59,20 @@ export interface BasicPitchFrames {
   readonly note: Float32Array;
 }
 
-/** Our posteriors with onset and frame replaced by weighted means with basic-pitch's (the weights are ours). */
-export function fusePosteriors(ours: PianoPosteriors, bp: BasicPitchFrames, config: Pick<Fusion, 'onsetWeight' | 'frameWeight'>, frameSec: number): PianoPosteriors {
+/** basic-pitch's onset and note posteriors on our frames ([ours.frames, keys] each). */
+function onPianoFrames(ours: PianoPosteriors, bp: BasicPitchFrames, frameSec: number): { onset: Float32Array; note: Float32Array } {
   if (bp.onset.length !== bp.frames * ours.keys || bp.note.length !== bp.frames * ours.keys) {
     throw new ModelError(`basic-pitch posteriors are not [frames, ${ours.keys}].`, STAGE);
   }
-  const onset = toPianoFrames(bp.onset, bp.frames, ours.keys, ours.frames, frameSec);
-  const note = toPianoFrames(bp.note, bp.frames, ours.keys, ours.frames, frameSec);
+  return {
+    onset: toPianoFrames(bp.onset, bp.frames, ours.keys, ours.frames, frameSec),
+    note: toPianoFrames(bp.note, bp.frames, ours.keys, ours.frames, frameSec),
+  };
+}
+
+/** Our posteriors with onset and frame replaced by weighted means with basic-pitch's (the weights are ours). */
+export function fusePosteriors(ours: PianoPosteriors, bp: BasicPitchFrames, config: Pick<Fusion, 'onsetWeight' | 'frameWeight'>, frameSec: number): PianoPosteriors {
+  const { onset, note } = onPianoFrames(ours, bp, frameSec);
   return {
     ...ours,
     onset: weightedMean(ours.onset, onset, config.onsetWeight),
@@ -140,12 +147,13 @@ export class OnsetHead {
  * Our posteriors fused with basic-pitch's as `fusePosteriors` does, but with the onset posterior
  * from the onset head (the frame posterior stays the weighted mean).
  */
-export async function fuseWithOnsetHead(ours: PianoPosteriors, bp: BasicPitchFrames, config: Pick<Fusion, 'onsetWeight' | 'frameWeight'>, frameSec: number, head: OnsetHead): Promise<PianoPosteriors> {
-  const fused = fusePosteriors(ours, bp, config, frameSec);
-  const bpOnset = toPianoFrames(bp.onset, bp.frames, ours.keys, ours.frames, frameSec);
-  const bpNote = toPianoFrames(bp.note, bp.frames, ours.keys, ours.frames, frameSec);
-  const onset = await head.run([ours.onset, ours.frame, ours.offset, bpOnset, bpNote], ours.frames, ours.keys);
-  return { ...fused, onset };
+export async function fuseWithOnsetHead(ours: PianoPosteriors, bp: BasicPitchFrames, config: Pick<Fusion, 'frameWeight'>, frameSec: number, head: OnsetHead): Promise<PianoPosteriors> {
+  const { onset, note } = onPianoFrames(ours, bp, frameSec);
+  return {
+    ...ours,
+    onset: await head.run([ours.onset, ours.frame, ours.offset, onset, note], ours.frames, ours.keys),
+    frame: weightedMean(ours.frame, note, config.frameWeight),
+  };
 }
 
 export interface PianoEnsembleOptions {
