@@ -76,9 +76,21 @@ export interface Transcription {
  */
 export type AudioSource = 'solo' | 'separated';
 
+/** The unseparated mix a stem was cut from, and the separator that cut it. */
+export interface SourceMix {
+  audio: AudioData;
+  /** The separator's name (`htdemucs`, `unmix`): how much piano its stems lose differs. */
+  separator: string;
+}
+
 export interface TranscribeOptions extends StageOptions {
   /** Default `separated`, the product's path. */
   source?: AudioSource;
+  /**
+   * With a separated stem: the mix it came from. A transcriber may listen to both, since a stem
+   * loses some of the piano with what it removes; one that cannot use it ignores it.
+   */
+  mix?: SourceMix;
 }
 
 /** Turns (usually mono) audio into notes. */

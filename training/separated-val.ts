@@ -14,7 +14,8 @@
  * tune the `separated` decoding profile; the clean renders tune the `solo` one.
  *
  * Output (training/data/separated-val/, git-ignored): NNN.wav (separated, 44.1 kHz mono float),
- * NNN.clean.wav (the piano part alone, same format), NNN.notes.csv (onsetSec, offsetSec,
+ * NNN.clean.wav (the piano part alone, same format), NNN.mix.wav (the band mix it was separated
+ * from, same format), NNN.notes.csv (onsetSec, offsetSec,
  * pitchMidi, velocity: offsets at the key release, as MAPS and the training labels have them),
  * index.json (sources and settings). Needs ../shared/data and Debian's musescore-general-soundfont.
  */
@@ -99,6 +100,8 @@ async function main(): Promise<void> {
       const id = String(index.length).padStart(3, '0');
       writeFileSync(join(outDir, `${id}.wav`), encodeWavFloat32(downmixToMono(transcriptionSource(stems).audio)));
       writeFileSync(join(outDir, `${id}.clean.wav`), encodeWavFloat32(downmixToMono(band.piano)));
+      // The mix the stem came from: the transcriber may also listen to it (a stem loses piano).
+      writeFileSync(join(outDir, `${id}.mix.wav`), encodeWavFloat32(downmixToMono(band.mix)));
       writeFileSync(
         join(outDir, `${id}.notes.csv`),
         // A key pressed and released within one tick sounds for the renderer's 1 ms: keep it, with that length.

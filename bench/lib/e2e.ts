@@ -13,7 +13,7 @@
 import { readNotesFile } from '../../src/eval/io.js';
 import { framewiseMedianSdr } from '../../src/eval/separation.js';
 import { transcriptionSource } from '../../src/separation/stems.js';
-import type { AudioData, Note, Separator, Transcriber } from '../../src/types.js';
+import type { AudioData, Note, Separator, TranscribeOptions, Transcriber } from '../../src/types.js';
 import { resampleAudio } from '../../src/audio/resample.js';
 import { cropAudio, cropNotes, durationSec, listMaps, loadAudio, MAPS_DIR } from './data.js';
 import { mean, num, pct, table } from './markdown.js';
@@ -277,9 +277,10 @@ export async function runE2eSection(quick: boolean, log: (s: string) => void, op
     try {
       for (const m of mixes) {
         // Decoding profiles as the pipeline picks them: `solo` without separation, `separated` after it.
-        const run = async (path: string, audio: AudioData, extra: Partial<E2eRow> = {}): Promise<void> => {
-          const source = extra.separateSec === undefined ? 'solo' : 'separated';
-          const { value, sec } = await timed(() => tr.transcribe(audio, { source }));
+        // A stem is transcribed with its mix, as the pipeline does (TranscribeOptions.mix).
+        const run = async (path: string, audio: AudioData, extra: Partial<E2eRow> = {}, separator?: string): Promise<void> => {
+          const options: TranscribeOptions = separator === undefined ? { source: 'solo' } : { source: 'separated', mix: { audio: m.mix, separator } };
+          const { value, sec } = await timed(() => tr.transcribe(audio, options));
           const s = scoreTranscription(m.pianoNotes, value.notes);
           rows.push({ mix: m.name, transcriber: trName, path, onsetF1: s.onset.f1, onsetOffsetF1: s.onsetOffset.f1, frameF1: s.frame.f1, transcribeSec: sec, ...extra });
           log(`  ${trName} ${path} ${m.name}: onset F1 ${pct(s.onset.f1)}, +offset ${pct(s.onsetOffset.f1)}`);
@@ -288,7 +289,7 @@ export async function runE2eSection(quick: boolean, log: (s: string) => void, op
         await run('mix, no separation', m.mix);
         for (const sepName of separators.names) {
           for (const s of separated.get(`${m.name}|${sepName}`) ?? []) {
-            await run(`mix -> ${sepName} ${s.label}`, s.audio, { pianoSdrDb: s.sdr, separateSec: s.sec });
+            await run(`mix -> ${sepName} ${s.label}`, s.audio, { pianoSdrDb: s.sdr, separateSec: s.sec }, sepName);
           }
         }
       }

@@ -1,6 +1,7 @@
 /**
  * Transcribe (container-image Lambda: onnxruntime-node and the model exceed a zip's limits).
- * Reads the audio the separate stage chose (the `other` stem, or the mix), writes notes JSON.
+ * Reads the audio the separate stage chose (the `other` stem, or the mix), and with a stem the
+ * decoded mix too; writes notes JSON.
  */
 import { transcribeStage } from '../../src/pipeline/stages.js';
 import { decodeWavFloat32, transcriptionToJson } from '../../src/pipeline/serialize.js';
@@ -24,7 +25,11 @@ export function createHandler(deps: HandlerDeps): Handler<PipelineState, Transcr
     const ortOptions = config.ORT_INTRA_OP_THREADS ? { intraOpNumThreads: config.ORT_INTRA_OP_THREADS } : {};
     // No stems: the stack runs without separation, and the upload is taken to be a solo recording.
     const source = separated.stemKeys ? 'separated' : 'solo';
-    const result = await transcribeStage(audio, config.TRANSCRIBER, { source }, ortOptions);
+    // A stem's transcriber may also listen to the decoded mix it came from (TranscribeOptions.mix).
+    const mix = separated.stemKeys && separated.model
+      ? { audio: decodeWavFloat32(await storage.getBytes(config.OUTPUT_BUCKET, keys.audio)), separator: separated.model.name }
+      : undefined;
+    const result = await transcribeStage(audio, config.TRANSCRIBER, { source, ...(mix ? { mix } : {}) }, ortOptions);
     await storage.putBytes(
       config.OUTPUT_BUCKET,
       keys.notes,
@@ -37,7 +42,7 @@ export function createHandler(deps: HandlerDeps): Handler<PipelineState, Transcr
       startedAt: timer.startedAt,
       elapsedSec: timer.elapsedSec(),
       model: result.model,
-      details: { noteCount: out.noteCount, sourceKey: separated.transcribeSourceKey, source },
+      details: { noteCount: out.noteCount, sourceKey: separated.transcribeSourceKey, source, ...(mix ? { mixKey: keys.audio } : {}) },
     };
     await storage.putJson(config.OUTPUT_BUCKET, keys.record('transcribe'), record);
     deps.logger.info('transcribed', { noteCount: out.noteCount, elapsedSec: record.elapsedSec });

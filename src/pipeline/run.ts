@@ -7,7 +7,7 @@ import type { PostprocessOptions } from '../postprocess/index.js';
 import type { SeparatorName } from '../separation/index.js';
 import type { TranscriberName } from '../transcription/index.js';
 import { transcriptionSource } from '../separation/stems.js';
-import type { ModelInfo, Score, Stems, Transcription } from '../types.js';
+import type { ModelInfo, Score, Stems, TranscribeOptions, Transcription } from '../types.js';
 import { decodeStage, postprocessStage, separateStage, transcribeStage } from './stages.js';
 
 export const PIPELINE_STAGES = ['decode', 'separate', 'transcribe', 'postprocess'] as const;
@@ -77,9 +77,13 @@ export async function runPipeline(
   }
 
   // Without separation the input is taken to be a solo piano recording (what `--separator none` is for).
+  // A stem comes with its mix, which the transcriber may also listen to (TranscribeOptions.mix).
   const pianoSource = stems ? transcriptionSource(stems).audio : decoded.audio;
+  const transcribeOptions: TranscribeOptions = stems && separatorInfo
+    ? { source: 'separated', mix: { audio: decoded.audio, separator: separatorInfo.name } }
+    : { source: 'solo' };
   const transcribed = await timed('transcribe', () =>
-    transcribeStage(pianoSource, options.transcriber, { onProgress: progressFor('transcribe'), source: stems ? 'separated' : 'solo' }),
+    transcribeStage(pianoSource, options.transcriber, { onProgress: progressFor('transcribe'), ...transcribeOptions }),
   );
 
   const post = await timed('postprocess', () =>

@@ -11,6 +11,8 @@
  * Onset and frame (key down) posteriors are fused; offsets, velocities and the sustain pedal are
  * ours alone (basic-pitch has none of them). Where the manifest names an onset head, a small
  * network over both models' posteriors gives the onset posterior instead of the mean (OnsetHead).
+ * A separated stem can also be blended with the mix it came from (blendWithMix), with a weight per
+ * separator from the manifest.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +21,7 @@ import { downmixToMono } from '../audio/channels.js';
 import { resample } from '../audio/resample.js';
 import { ModelError, StemscribeError } from '../errors.js';
 import { modelPath } from '../models/paths.js';
-import type { AudioData, ModelInfo, TranscribeOptions, Transcriber, Transcription } from '../types.js';
+import type { AudioData, AudioSource, ModelInfo, TranscribeOptions, Transcriber, Transcription } from '../types.js';
 import { BasicPitchTranscriber, frameTimeSec, SAMPLE_RATE_HZ as BASIC_PITCH_RATE_HZ } from './basicPitch.js';
 import { decodeNotes, decodePedal, fusionFor, PianoTranscriber, type Fusion, type PianoManifest, type PianoPosteriors } from './piano.js';
 
@@ -78,6 +80,25 @@ export function fusePosteriors(ours: PianoPosteriors, bp: BasicPitchFrames, conf
     onset: weightedMean(ours.onset, onset, config.onsetWeight),
     frame: weightedMean(ours.frame, note, config.frameWeight),
   };
+}
+
+/**
+ * A separated stem's fused posteriors with the unseparated mix's averaged in: onset and frame are
+ * `(1 - mixWeight) x stem + mixWeight x mix`; offsets, velocities and the pedal stay the stem's.
+ * Why: a separator removes some of the piano with the band (more so a small one), and what it
+ * removed is still in the mix, while the band's notes, which the stem no longer has, are in the
+ * mix alone, so a low weight on the mix restores lost notes more than it adds the band's. Frames
+ * past the end of the mix's posteriors (a separator may pad) keep the stem's values.
+ */
+export function blendWithMix(stem: PianoPosteriors, mix: PianoPosteriors, mixWeight: number): PianoPosteriors {
+  if (stem.keys !== mix.keys) throw new ModelError(`Cannot blend posteriors of ${stem.keys} and ${mix.keys} keys.`, STAGE);
+  const blend = (a: Float32Array, b: Float32Array): Float32Array => {
+    const out = Float32Array.from(a);
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) out[i] = (1 - mixWeight) * a[i] + mixWeight * b[i];
+    return out;
+  };
+  return { ...stem, onset: blend(stem.onset, mix.onset), frame: blend(stem.frame, mix.frame) };
 }
 
 /** Frames each side that the onset head's output depends on (its kernels: 5, 3, 3, 5 frames). */
@@ -208,22 +229,46 @@ export class PianoEnsembleTranscriber implements Transcriber {
 
   async transcribe(audio: AudioData, options?: TranscribeOptions): Promise<Transcription> {
     if (audio.channels.length === 0) throw new StemscribeError('Cannot transcribe audio with no channels.', STAGE);
+    const mixWeight = this.mixWeightFor(options);
+    const mix = options?.mix;
+    const progress = (from: number, span: number) => (f: number): void => options?.onProgress?.(from + span * f);
+    const stemSpan = mix && mixWeight > 0 ? 0.5 : 1;
+    let fused = await this.fusedPosteriors(audio, options?.source, progress(0, stemSpan));
+    if (mix && mixWeight > 0) {
+      fused = blendWithMix(fused, await this.fusedPosteriors(mix.audio, options?.source, progress(0.5, 0.5)), mixWeight);
+    }
+    return this.decode(fused, options?.source);
+  }
+
+  /** Fused posteriors -> notes (and pedal spans), with the decoding settings for `source`. */
+  decode(fused: PianoPosteriors, source?: AudioSource): Transcription {
+    const frameSec = this.#piano.frameSec;
+    const { minPitchMidi, thresholds } = this.#piano.manifest;
+    const notes = decodeNotes(fused, frameSec, fusionFor(this.#config, source).thresholds, minPitchMidi);
+    if (!fused.pedal) return { notes };
+    return { notes, pedal: decodePedal(fused.pedal, frameSec, thresholds.pedal ?? 0.5) };
+  }
+
+  /** The weight of the mix for a separated stem (0: the stem alone): the manifest's, per separator. */
+  mixWeightFor(options?: TranscribeOptions): number {
+    if (options?.source === 'solo' || !options?.mix) return 0;
+    return this.#config.mixWeights?.[options.mix.separator] ?? 0;
+  }
+
+  /** Both networks' posteriors for one signal, fused as the manifest says for `source` (before decoding). */
+  async fusedPosteriors(audio: AudioData, source?: AudioSource, onProgress: (f: number) => void = () => {}): Promise<PianoPosteriors> {
+    const fusion = fusionFor(this.#config, source);
     const mono = downmixToMono(audio).channels[0];
     const pianoRateHz = this.#piano.manifest.features.sampleRateHz;
     // Each network hears the input resampled once from its own rate, not from the other's.
     const forPiano = audio.sampleRateHz === pianoRateHz ? mono : resample(mono, audio.sampleRateHz, pianoRateHz);
-    const ours = await this.#piano.posteriors(forPiano, (f) => options?.onProgress?.(0.5 * f));
+    const ours = await this.#piano.posteriors(forPiano, (f) => onProgress(0.5 * f));
     const forBasicPitch = audio.sampleRateHz === BASIC_PITCH_RATE_HZ ? mono : resample(mono, audio.sampleRateHz, BASIC_PITCH_RATE_HZ);
-    const bp = await this.#basicPitch.posteriorgrams(forBasicPitch, { onProgress: (f) => options?.onProgress?.(0.5 + 0.5 * f) });
+    const bp = await this.#basicPitch.posteriorgrams(forBasicPitch, { onProgress: (f) => onProgress(0.5 + 0.5 * f) });
     const frameSec = this.#piano.frameSec;
-    const fusion = fusionFor(this.#config, options?.source);
     const bpFrames = { frames: bp.nbFrames, onset: bp.onset, note: bp.note };
     const head = fusion.onsetHead !== undefined ? this.#heads.get(fusion.onsetHead) : undefined;
-    const fused = head ? await fuseWithOnsetHead(ours, bpFrames, fusion, frameSec, head) : fusePosteriors(ours, bpFrames, fusion, frameSec);
-    const { minPitchMidi, thresholds } = this.#piano.manifest;
-    const notes = decodeNotes(fused, frameSec, fusion.thresholds, minPitchMidi);
-    if (!fused.pedal) return { notes };
-    return { notes, pedal: decodePedal(fused.pedal, frameSec, thresholds.pedal ?? 0.5) };
+    return head ? fuseWithOnsetHead(ours, bpFrames, fusion, frameSec, head) : fusePosteriors(ours, bpFrames, fusion, frameSec);
   }
 
   async dispose(): Promise<void> {

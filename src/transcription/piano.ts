@@ -89,7 +89,13 @@ const ManifestSchema = z.object({
   solo: z.object({ thresholds: DecodeThresholdsSchema }).optional(),
   // How the piano-ensemble transcriber fuses this model with basic-pitch (./ensemble.ts), for a
   // separated stem and (optionally) a solo recording. Absent in models exported before it.
-  ensemble: FusionSchema.extend({ with: z.literal('basic-pitch'), solo: FusionSchema.optional() }).optional(),
+  // `mixWeights`: per separator, the weight of the unseparated mix's fused posteriors averaged
+  // into a separated stem's (./ensemble.ts `blendWithMix`; training/mix-weight.ts chooses them).
+  ensemble: FusionSchema.extend({
+    with: z.literal('basic-pitch'),
+    solo: FusionSchema.optional(),
+    mixWeights: z.record(z.string(), z.number().min(0).max(1)).optional(),
+  }).optional(),
 });
 export type PianoManifest = z.infer<typeof ManifestSchema>;
 export type MelFrontEnd = PianoManifest['features'];

@@ -91,7 +91,8 @@ describe('Local cloud: unmix separation in the CPU Lambda (five stems)', () => {
     expect(maxDiff).toBeLessThan(1e-6);
     expect(source.channels[0].some((v) => v !== 0)).toBe(true);
     const transcribed = JSON.parse(new TextDecoder().decode(await get(workKeys(work).record('transcribe')))) as StageRecord;
-    expect(transcribed.details).toMatchObject({ source: 'separated' });
+    // The transcriber also read the decoded mix the stem came from (TranscribeOptions.mix).
+    expect(transcribed.details).toMatchObject({ source: 'separated', mixKey: workKeys(work).audio });
     s3.destroy();
   });
 });

@@ -1,11 +1,11 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../../src/errors.js';
 import { modelPath } from '../../src/models/paths.js';
 import { frameTimeSec } from '../../src/transcription/basicPitch.js';
-import { fusePosteriors, ONSET_HEAD_CHANNELS, OnsetHead, PianoEnsembleTranscriber, toPianoFrames, type EnsembleConfig } from '../../src/transcription/ensemble.js';
+import { blendWithMix, fusePosteriors, ONSET_HEAD_CHANNELS, OnsetHead, PianoEnsembleTranscriber, toPianoFrames, type EnsembleConfig } from '../../src/transcription/ensemble.js';
 import { createTranscriber } from '../../src/transcription/index.js';
 import { fusionFor, loadPianoManifest, type PianoPosteriors } from '../../src/transcription/piano.js';
 import { loadPianoParityClip } from '../helpers/pianoClip.js';
@@ -107,6 +107,38 @@ describe('fusePosteriors', () => {
   });
 });
 
+describe('blendWithMix', () => {
+  const post = (onset: number[], frame: number[], extra = 0): PianoPosteriors => ({
+    frames: onset.length,
+    keys: 1,
+    onset: Float32Array.from(onset),
+    offset: Float32Array.from(onset.map(() => 0.1 + extra)),
+    frame: Float32Array.from(frame),
+    velocity: Float32Array.from(onset.map(() => 0.5 + extra)),
+    pedal: Float32Array.from(onset.map(() => extra)),
+  });
+
+  it("averages onset and frame with the mix's weight and keeps the stem's offset, velocity and pedal", () => {
+    const stem = post([0.2, 0.8], [0.4, 0.6]);
+    const mix = post([0.6, 0], [1, 0], 0.3);
+    const blended = blendWithMix(stem, mix, 0.25);
+    expect(blended.onset[0]).toBeCloseTo(0.75 * 0.2 + 0.25 * 0.6, 6);
+    expect(blended.onset[1]).toBeCloseTo(0.75 * 0.8, 6);
+    expect(blended.frame[0]).toBeCloseTo(0.75 * 0.4 + 0.25 * 1, 6);
+    expect(blended.offset).toBe(stem.offset);
+    expect(blended.velocity).toBe(stem.velocity);
+    expect(blended.pedal).toBe(stem.pedal);
+    expect(stem.onset[0]).toBeCloseTo(0.2, 6); // inputs untouched
+  });
+
+  it("keeps the stem's values past the end of a shorter mix, and refuses a different key count", () => {
+    const blended = blendWithMix(post([0.2, 0.8, 0.4], [1, 1, 1]), post([0, 0], [0, 0]), 0.5);
+    expect(Array.from(blended.onset).map((v) => +v.toFixed(6))).toEqual([0.1, 0.4, 0.4]);
+    const twoKeys: PianoPosteriors = { ...post([0, 0], [0, 0]), frames: 1, keys: 2 };
+    expect(() => blendWithMix(post([0, 0], [0, 0]), twoKeys, 0.5)).toThrow(ModelError);
+  });
+});
+
 describe('OnsetHead', () => {
   const manifest = loadPianoManifest(modelPath('piano'));
   const file = manifest.ensemble?.solo?.onsetHead ?? manifest.ensemble?.onsetHead;
@@ -172,6 +204,33 @@ describe('PianoEnsembleTranscriber', () => {
     const { notes } = await tr.transcribe({ sampleRateHz: fixture.sampleRateHz, channels: [clip] }, { source: 'solo' });
     expect(fixture.soloEnsembleNotes.length).toBeGreaterThan(0);
     expect(onsetF1(fixture.soloEnsembleNotes, notes)).toBeGreaterThan(0.95);
+  });
+
+  it("blends a stem with its mix by the manifest's weight for the separator that cut it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stemscribe-ensemble-'));
+    const audio = { sampleRateHz: fixture.sampleRateHz, channels: [clip] };
+    const silence = { sampleRateHz: fixture.sampleRateHz, channels: [new Float32Array(clip.length)] };
+    let weighted: PianoEnsembleTranscriber | undefined;
+    try {
+      const src = modelPath('piano');
+      for (const f of readdirSync(src)) copyFileSync(join(src, f), join(dir, f));
+      const manifest = loadPianoManifest(src);
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, ensemble: { ...manifest.ensemble, mixWeights: { mine: 1, half: 0.5 } } }));
+      weighted = await PianoEnsembleTranscriber.create({ pianoModelDir: dir, intraOpNumThreads: 1 });
+      expect(weighted.mixWeightFor({ source: 'separated', mix: { audio: silence, separator: 'half' } })).toBe(0.5);
+      expect(weighted.mixWeightFor({ source: 'separated', mix: { audio: silence, separator: 'other' } })).toBe(0);
+      expect(weighted.mixWeightFor({ source: 'solo', mix: { audio: silence, separator: 'half' } })).toBe(0);
+      const alone = (await weighted.transcribe(audio)).notes;
+      expect(alone.length).toBeGreaterThan(10);
+      // A separator the manifest has no weight for: the stem alone.
+      expect((await weighted.transcribe(audio, { mix: { audio: silence, separator: 'other' } })).notes).toEqual(alone);
+      // Weight 1: the mix alone (silence here, so no notes); the same signal as mix changes nothing.
+      expect((await weighted.transcribe(audio, { mix: { audio: silence, separator: 'mine' } })).notes).toEqual([]);
+      expect((await weighted.transcribe(audio, { mix: { audio, separator: 'half' } })).notes).toEqual(alone);
+    } finally {
+      await weighted?.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a piano model whose manifest has no ensemble settings', async () => {
