@@ -170,6 +170,9 @@ SUPPORTS = [(4, 0.0)] + [(w, s) for w in (4, 6) for s in (0.15, 0.2, 0.25)]
 # The harmonic-ghost grid: (confidence below which a note may be a ghost, ratio); (0, 1) is off.
 GHOSTS = [(0.0, 1.0)] + [(c, r) for c in (0.4, 0.5, 0.6) for r in (0.6, 0.7, 0.8)]
 
+# The minimum note duration grid, seconds (decode.py `apply_minimum_duration`); 0 is off.
+MIN_DURATIONS = (0.0, 0.04, 0.06, 0.08, 0.1)
+
 # Cached per tuning example: our posteriors, basic-pitch's (onset, note), reference notes (onset, key release, pitch).
 Cache = list[tuple[dict[str, np.ndarray], tuple[np.ndarray, np.ndarray], np.ndarray]]
 
@@ -241,11 +244,13 @@ def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]],
         return float(np.mean(scores))
 
     def settings(on: float, sup: tuple[int, float], ghost: tuple[float, float] = GHOSTS[0], fr: float = 0.5,
-                 off: float = 0.5, fall: int = 0) -> dict:
+                 off: float = 0.5, fall: int = 0, min_dur: float = 0.0) -> dict:
         th = {'onset': on, 'frame': fr, 'offset': off, 'releaseFallFrames': fall}
         if sup[1] > 0:
             th = {**th, 'support': sup[1], 'supportFrames': sup[0]}
-        return {**th, 'ghostConfidence': ghost[0], 'ghostRatio': ghost[1]} if ghost[0] > 0 else th
+        if ghost[0] > 0:
+            th = {**th, 'ghostConfidence': ghost[0], 'ghostRatio': ghost[1]}
+        return {**th, 'minDurationSec': min_dur} if min_dur > 0 else th
 
     offsets, falls = (0.5, 0.7, 1.01), (0, 3)
     ours_onsets = (0.05, 0.1, 0.2, 0.3)
@@ -254,7 +259,9 @@ def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]],
     on, ghost = max([(t, g) for t in ours_onsets for g in GHOSTS], key=lambda x: score(settings(x[0], sup, x[1]), 'f1'))
     fr, off, fall = max([(fr, off, f) for fr in (0.2, 0.3, 0.4, 0.5) for off in offsets for f in falls],
                         key=lambda x: score(settings(on, sup, ghost, *x), 'f1_off'))
-    th = settings(on, sup, ghost, fr, off, fall)
+    # The minimum duration only lengthens short notes: chosen last, with the release settings fixed.
+    md = max(MIN_DURATIONS, key=lambda m: score(settings(on, sup, ghost, fr, off, fall, m), 'f1_off'))
+    th = settings(on, sup, ghost, fr, off, fall, md)
     print(f'{name}: ours alone {th}; F1 {score(th, "f1"):.3f}, with offsets {score(th, "f1_off"):.3f}', flush=True)
 
     def tune_ensemble(head_onsets: list | None) -> tuple[dict, float]:
@@ -267,7 +274,9 @@ def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]],
         w_fr, e_fr, e_off, e_fall = max([(w, fr, off, f) for w in (0.7, 0.5, 0.3) for fr in (0.2, 0.3, 0.4)
                                          for off in offsets for f in falls],
                                         key=lambda x: score(settings(e_on, e_sup, e_ghost, *x[1:]), 'f1_off', w_on, x[0], head_onsets))
-        eth = settings(e_on, e_sup, e_ghost, e_fr, e_off, e_fall)
+        e_md = max(MIN_DURATIONS, key=lambda m: score(settings(e_on, e_sup, e_ghost, e_fr, e_off, e_fall, m), 'f1_off',
+                                                      w_on, w_fr, head_onsets))
+        eth = settings(e_on, e_sup, e_ghost, e_fr, e_off, e_fall, e_md)
         f1 = score(eth, 'f1', w_on, w_fr, head_onsets)
         print(f'{name}: ensemble with basic-pitch{" and the onset head" if head_onsets else ""} '
               f'{eth} (weights {w_on} / {w_fr}); F1 {f1:.3f}, with offsets {score(eth, "f1_off", w_on, w_fr, head_onsets):.3f}', flush=True)

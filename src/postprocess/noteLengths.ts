@@ -6,7 +6,10 @@
  * Order: merge fragments, then pedal, legato, minimum duration, and last a clamp so that a note
  * never overlaps the next note of the same pitch (MIDI cannot represent that overlap).
  */
+import { applyMinimumDuration, nextSamePitchOnset } from '../transcription/durations.js';
 import type { Note, PedalSpan } from '../types.js';
+
+export { applyMinimumDuration };
 
 export interface NoteLengthOptions {
   /**
@@ -74,19 +77,6 @@ export function mergeFragments(notes: readonly Note[], gapSec: number): Note[] {
   return out.sort(byOnset);
 }
 
-/** Next onset of the same pitch after each note (Infinity for the last), aligned with `notes`. */
-function nextSamePitchOnset(notes: readonly Note[]): number[] {
-  const next = new Array<number>(notes.length).fill(Infinity);
-  const order = notes.map((_, i) => i).sort((a, b) => byOnset(notes[a], notes[b]));
-  const lastByPitch = new Map<number, number>();
-  for (const i of order) {
-    const prev = lastByPitch.get(notes[i].pitchMidi);
-    if (prev !== undefined) next[prev] = notes[i].onsetSec;
-    lastByPitch.set(notes[i].pitchMidi, i);
-  }
-  return next;
-}
-
 /** Notes whose key is released while the pedal is down sound until the pedal comes up. */
 export function applySustainPedal(notes: readonly Note[], pedal: readonly PedalSpan[]): Note[] {
   if (pedal.length === 0) return notes.map((n) => ({ ...n }));
@@ -116,15 +106,6 @@ export function applyLegato(notes: readonly Note[], maxGapSec: number): Note[] {
     const target = Math.min(onsets[lo], next[i]);
     if (target > n.offsetSec && target - n.offsetSec <= maxGapSec) return { ...n, offsetSec: target };
     return { ...n };
-  });
-}
-
-/** Lengthens notes shorter than `minSec`, never past the next onset of the same pitch. */
-export function applyMinimumDuration(notes: readonly Note[], minSec: number): Note[] {
-  const next = nextSamePitchOnset(notes);
-  return notes.map((n, i) => {
-    if (n.offsetSec - n.onsetSec >= minSec) return { ...n };
-    return { ...n, offsetSec: Math.max(n.offsetSec, Math.min(n.onsetSec + minSec, next[i])) };
   });
 }
 

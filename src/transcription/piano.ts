@@ -17,6 +17,7 @@ import { ModelError, StemscribeError } from '../errors.js';
 import { modelPath } from '../models/paths.js';
 import type { AudioData, AudioSource, ModelInfo, Note, PedalSpan, TranscribeOptions, Transcriber, Transcription } from '../types.js';
 import { fftInPlace, fftPlan, type FftPlan } from '../dsp/fft.js';
+import { applyMinimumDuration } from './durations.js';
 
 const STAGE = 'transcribe';
 
@@ -41,6 +42,12 @@ const DecodeThresholdsSchema = z.object({
   ghostConfidence: z.number().min(0).max(1).optional(),
   /** A ghost's neighbour must be more confident than it by more than 1 / ghostRatio (default 1). */
   ghostRatio: z.number().positive().max(1).optional(),
+  /**
+   * Notes shorter than this are lengthened to it, never past the key's next note (durations.ts
+   * applyMinimumDuration); 0 or absent: off. Why: the frame posterior of a short, soft note
+   * falls before its key comes up.
+   */
+  minDurationSec: z.number().nonnegative().optional(),
 });
 export type DecodeThresholds = z.infer<typeof DecodeThresholdsSchema>;
 
@@ -294,7 +301,8 @@ export function noteSupport(frame: Float32Array, keys: number, nFrames: number, 
  * confident offset or at the key's next onset run, then (with `releaseFallFrames`) at the steepest
  * fall of its frame posterior before that. With `support`, onsets that no key-down follows start
  * no note (their run still ends the key's previous note). Velocity is the mean over the onset run.
- * With `ghostConfidence`, the notes then pass dropHarmonicGhosts.
+ * With `ghostConfidence`, the notes then pass dropHarmonicGhosts; with `minDurationSec`, the short
+ * ones that remain are lengthened to it (applyMinimumDuration).
  */
 export function decodeNotes(post: PianoPosteriors, frameSec: number, thresholds: DecodeThresholds, minPitchMidi: number): Note[] {
   const { frames: n, keys, onset, offset, frame, velocity } = post;
@@ -347,7 +355,8 @@ export function decodeNotes(post: PianoPosteriors, frameSec: number, thresholds:
     }
   }
   notes.sort((x, y) => x.onsetSec - y.onsetSec || x.pitchMidi - y.pitchMidi);
-  return thresholds.ghostConfidence ? dropHarmonicGhosts(notes, thresholds.ghostConfidence, thresholds.ghostRatio ?? 1) : notes;
+  const kept = thresholds.ghostConfidence ? dropHarmonicGhosts(notes, thresholds.ghostConfidence, thresholds.ghostRatio ?? 1) : notes;
+  return thresholds.minDurationSec ? applyMinimumDuration(kept, thresholds.minDurationSec) : kept;
 }
 
 /**

@@ -97,6 +97,23 @@ describe('decodeNotes', () => {
     expect(n.confidence).toBeCloseTo(0.9, 6);
   });
 
+  it('lengthens short notes to minDurationSec, never past the next note of their key', () => {
+    const p = emptyPosteriors(40, 2);
+    // Key 0: strikes at frames 2 and 5, each with one frame of key-down; key 1: one at frame 20.
+    for (const [t, k] of [[2, 0], [5, 0], [20, 1]]) {
+      p.onset[t * 2 + k] = 0.9;
+      p.frame[(t + 1) * 2 + k] = 0.9;
+    }
+    const plain = decodeNotes(p, 0.02, TH, 60);
+    expect(plain.map((n) => +(n.offsetSec - n.onsetSec).toFixed(6))).toEqual([0.04, 0.04, 0.04]);
+    const notes = decodeNotes(p, 0.02, { ...TH, minDurationSec: 0.1 }, 60);
+    expect(notes.map((n) => [n.onsetSec, +n.offsetSec.toFixed(6), n.pitchMidi])).toEqual([
+      [0.04, 0.1, 60], // up to the key's next strike at 0.1 s, not 0.14
+      [0.1, 0.2, 60],
+      [0.4, 0.5, 61],
+    ]);
+  });
+
   it('splits repeated strikes of a key and stops at a confident offset', () => {
     const p = emptyPosteriors(30, 1);
     for (let t = 0; t < 30; t++) p.frame[t] = 0.9;
