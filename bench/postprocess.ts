@@ -383,6 +383,7 @@ export const STEP_CONFIGS: StepConfig[] = [
   { label: 'default + `--quantize 1/16` (strength 1)', options: { chordAlign: { windowSec: 0.03 }, quantize: { grid: '1/16', strength: 1 } }, isDefault: false },
   { label: 'default + `--quantize 1/16 --quantize-strength 0.5`', options: { chordAlign: { windowSec: 0.03 }, quantize: { grid: '1/16', strength: 0.5 } }, isDefault: false },
   { label: 'default + `--legato`', options: { noteLengths: { ...DEFAULT_NOTE_LENGTHS, legato: true } }, isDefault: false },
+  { label: 'default + `--pedal-lengths` (notes held through the pedal)', options: { noteLengths: { ...DEFAULT_NOTE_LENGTHS, pedal: true } }, isDefault: false },
 ];
 
 export interface StepRow {

@@ -46,7 +46,7 @@ export function addPostprocessOptions(cmd: Command): Command {
       ),
     )
     .addOption(new Option('--legato', 'extend each note to the next onset'))
-    .addOption(new Option('--no-pedal', 'ignore the predicted sustain pedal when setting note lengths'))
+    .addOption(new Option('--pedal-lengths', 'hold notes through the predicted sustain pedal (the MIDI file has the pedal as CC 64 either way; for players that ignore it)'))
     .addOption(new Option('--no-key', 'do not estimate the key (no key signature in the MIDI file)'))
     .addOption(
       new Option('--key-profile <name>', 'pitch-class profile for the key estimate').choices([...KEY_PROFILE_NAMES]),
@@ -83,7 +83,7 @@ const flagsSchema = z.object({
   minNoteMs: numberFrom('--min-note-ms', 0, 2000).optional(),
   mergeGapMs: numberFrom('--merge-gap-ms', 0, 500).optional(),
   legato: z.boolean().optional(),
-  pedal: z.boolean().optional(),
+  pedalLengths: z.boolean().optional(),
   key: z.boolean().optional(),
   keyProfile: z
     .string()
@@ -134,7 +134,7 @@ export function postprocessOptionsFromCli(opts: Record<string, unknown>): Postpr
       ...(f.minNoteMs !== undefined ? { minDurationSec: f.minNoteMs / 1000 } : {}),
       ...(f.mergeGapMs !== undefined ? { mergeGapSec: f.mergeGapMs / 1000 } : {}),
       legato: f.legato ?? DEFAULT_NOTE_LENGTHS.legato,
-      pedal: f.pedal ?? DEFAULT_NOTE_LENGTHS.pedal,
+      pedal: f.pedalLengths ?? DEFAULT_NOTE_LENGTHS.pedal,
     },
     key: f.key === false ? false : { profile, filter: f.keyFilter ? DEFAULT_KEY_FILTER : false },
     velocity: { ...DEFAULT_VELOCITY, ...(f.velocity ? { mode: f.velocity as (typeof VELOCITY_MODES)[number] } : {}) },

@@ -1,7 +1,7 @@
 /**
  * Step 3: note lengths. Frame-based transcribers end notes early (the decaying piano partials fall
  * under the threshold) and split one held note into fragments; this step repairs both and can
- * extend notes to the next onset (legato) or through the sustain pedal.
+ * extend notes to the next onset (legato) or, on request, through the sustain pedal.
  *
  * Order: merge fragments, then pedal, legato, minimum duration, and last a clamp so that a note
  * never overlaps the next note of the same pitch (MIDI cannot represent that overlap).
@@ -23,7 +23,12 @@ export interface NoteLengthOptions {
   /** Extend each note to the next onset (any pitch) when the gap is at most `legatoMaxGapSec`. */
   legato: boolean;
   legatoMaxGapSec: number;
-  /** Hold notes released under the sustain pedal until the pedal is lifted. */
+  /**
+   * Hold notes released under the sustain pedal until the pedal is lifted. Off by default: the MIDI
+   * file carries the pedal itself (controller 64), so notes keep the key releases the model heard,
+   * as a Disklavier or MAESTRO file has them and as notation wants them (on MAPS, where the truth is
+   * key releases, holding them cost 10 points of onset+offset F1). For players that ignore CC 64.
+   */
   pedal: boolean;
 }
 
@@ -32,7 +37,7 @@ export const DEFAULT_NOTE_LENGTHS: NoteLengthOptions = {
   minDurationSec: 0.06,
   legato: false,
   legatoMaxGapSec: 1,
-  pedal: true,
+  pedal: false,
 };
 
 /** Fragments may overlap their predecessor by this much (frame rounding of the transcriber). */

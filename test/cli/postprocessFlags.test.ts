@@ -24,9 +24,9 @@ describe('postprocess flags', () => {
 
   it('note-length, key and velocity flags', () => {
     const o = postprocessOptionsFromCli(
-      parse(['--min-note-ms', '100', '--legato', '--no-pedal', '--key-filter', '--key-profile', 'albrecht-shanahan', '--velocity', 'compress']),
+      parse(['--min-note-ms', '100', '--legato', '--pedal-lengths', '--key-filter', '--key-profile', 'albrecht-shanahan', '--velocity', 'compress']),
     );
-    expect(o.noteLengths).toMatchObject({ minDurationSec: 0.1, legato: true, pedal: false });
+    expect(o.noteLengths).toMatchObject({ minDurationSec: 0.1, legato: true, pedal: true });
     expect(o.key).toMatchObject({ profile: 'albrecht-shanahan', filter: { maxDurationSec: 0.2, maxConfidence: 0.4 } });
     expect(o.velocity?.mode).toBe('compress');
     expect(postprocessOptionsFromCli(parse(['--no-key'])).key).toBe(false);
