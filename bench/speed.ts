@@ -5,7 +5,8 @@
  * other, each in its own child process, the way the cloud runs them (every stage reads the
  * previous stage's output from a file):
  *   decode (16-bit WAV -> float PCM) -> separate (htdemucs; the `other` stem is handed on)
- *   -> transcribe (the default transcriber on the `other` stem) -> postprocess + MIDI encode.
+ *   -> transcribe (the default transcriber on the `other` stem, with the mix it came from)
+ *   -> postprocess + MIDI encode.
  * Then a separation-only run on a long song (default 10 minutes) for its peak memory.
  *
  * Reported per stage: model load time, processing time (the stage call alone, without reading or
@@ -100,10 +101,14 @@ async function runChild(stage: StageName, input: string, output: string, threads
       const { createTranscriber, DEFAULT_TRANSCRIBER } = await import('../src/transcription/index.js');
       const { downmixToMono } = await import('../src/audio/channels.js');
       const { transcriptionToJson } = await import('../src/pipeline/serialize.js');
-      const audio = decodeWavFloat32(readBytes(input));
+      // `stem::mix` after separation: the pipeline hands the transcriber the mix with its stem.
+      const [stemPath, mixPath] = input.split('::');
+      const audio = decodeWavFloat32(readBytes(stemPath));
+      const mix = mixPath ? { audio: decodeWavFloat32(readBytes(mixPath)), separator: 'htdemucs' } : undefined;
       const { value: tr, sec: loadSec } = await timeIt(() => createTranscriber(DEFAULT_TRANSCRIBER, threads ? { intraOpNumThreads: threads } : {}));
       // Downmix inside the timed part: the pipeline's transcribe stage does it too.
-      const { value: transcription, sec } = await timeIt(() => tr.transcribe(downmixToMono(audio)));
+      const options = mix ? { source: 'separated' as const, mix } : { source: 'solo' as const };
+      const { value: transcription, sec } = await timeIt(() => tr.transcribe(downmixToMono(audio), options));
       await tr.dispose?.();
       writeFileSync(output, transcriptionToJson(transcription));
       return { ok: true, loadSec, processSec: sec, audioSec: audioSec(audio), detail: `${transcription.notes.length} notes` };
@@ -254,8 +259,9 @@ async function main(): Promise<void> {
         if (sep.ok) toTranscribe = other;
       }
       const notes = join(dir, `notes-${seconds}.json`);
-      const tr = dec.ok ? await spawnStage('transcribe', toTranscribe, notes, opts.threads) : { ok: false, reason: 'no decoded input' };
-      rows.push(row(label, `transcribe (${DEFAULT_TRANSCRIBER}, ${toTranscribe === decoded ? 'mix' : 'other stem'})`, tr));
+      const trInput = toTranscribe === decoded ? decoded : `${toTranscribe}::${decoded}`;
+      const tr = dec.ok ? await spawnStage('transcribe', trInput, notes, opts.threads) : { ok: false, reason: 'no decoded input' };
+      rows.push(row(label, `transcribe (${DEFAULT_TRANSCRIBER}, ${toTranscribe === decoded ? 'mix as solo' : 'other stem with its mix'})`, tr));
       console.error(rows.at(-1));
       const pp = tr.ok ? await spawnStage('postprocess', `${notes}::${seconds}`, join(dir, `out-${seconds}.mid`), opts.threads) : { ok: false, reason: 'no transcription' };
       rows.push(row(label, 'postprocess + MIDI encode', pp));
