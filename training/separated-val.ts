@@ -2,13 +2,13 @@
  * Builds the separated tuning set for the piano model's decoding settings: what the transcriber
  * hears in the product's default path, a piano stem cut out of a band mix by a separator.
  *
- *   node_modules/.bin/tsx training/separated-val.ts [--count 40] [--seconds 20] [--separator htdemucs] [--seed 2024] [--out DIR]
+ *   node_modules/.bin/tsx training/separated-val.ts [--count 40] [--seconds 20] [--separator htdemucs] [--seed 2024] [--out DIR] [--voice]
  *
  * Each example: a 20 s excerpt of an ASAP performance of a held-out work (the same sha1 rule as
  * training/render.py's `is_val_work`, so never a work the piano model trained on), rendered with
  * its sustain pedal in MuseScore General (the held-out piano timbre, full band at 44.1 kHz),
  * mixed with the e2e benchmark's band (bench/lib/e2e.ts `mixWithBand`: bass, drums and a string
- * pad from the piano's harmony), separated, and the transcription source (`other`, plus `piano`
+ * pad from the piano's harmony; with `--voice` also a vocal stand-in, bench/lib/e2e.ts `voiceLine`), separated, and the transcription source (`other`, plus `piano`
  * from a five-stem separator) written as mono at the separator's 44.1 kHz, so that each network
  * hears it resampled once to its own rate, as in the product. `training/export.py` reads the folder to
  * tune the `separated` decoding profile; the clean renders tune the `solo` one.
@@ -75,6 +75,8 @@ async function main(): Promise<void> {
   const seed = Number(opt('--seed', '2024'));
   const separatorName = opt('--separator', 'htdemucs') as SeparatorName;
   const outDir = opt('--out', DEFAULT_OUT_DIR);
+  // A vocal stand-in in the band too: the mix then holds a melody the stem should not.
+  const withVoice = args.includes('--voice');
   if (!SEPARATOR_NAMES.includes(separatorName) || separatorName === 'none') throw new Error(`--separator: one of ${SEPARATOR_NAMES.filter((s) => s !== 'none').join(', ')}`);
   const font = listSoundfonts().find((f) => f.id === 'musescore-general');
   if (!font?.present) throw new Error(`MuseScore General (the held-out piano timbre) is missing: ${font?.installHint ?? 'apt-get install musescore-general-soundfont'}`);
@@ -95,7 +97,7 @@ async function main(): Promise<void> {
       if (notes.length < 5) continue;
       const pedal = cropPedal(midi.pedal, startSec, seconds);
       const piano = await render.renderNotes(notes, { soundfontPath: font.path, sampleRateHz: 44100, channels: 2, tailSec: 0, program: 0, pedal });
-      const band = await mixWithBand(piano, notes, seconds, font.path, render);
+      const band = await mixWithBand(piano, notes, seconds, font.path, render, withVoice);
       const stems = await separator.separate(band.mix);
       const id = String(index.length).padStart(3, '0');
       writeFileSync(join(outDir, `${id}.wav`), encodeWavFloat32(downmixToMono(transcriptionSource(stems).audio)));
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
   } finally {
     await separator.dispose?.();
   }
-  const settings = { count, seconds, seed, separator: separator.info, pianoFont: font.id };
+  const settings = { count, seconds, seed, separator: separator.info, pianoFont: font.id, voice: withVoice };
   writeFileSync(join(outDir, 'index.json'), JSON.stringify({ settings, examples: index }, null, 2) + '\n');
   console.error(`wrote ${index.length} examples to ${outDir}`);
 }

@@ -27,7 +27,7 @@ const SAMPLE_RATE_HZ = 44100;
  * leads, the band sits a little below it; set by measurement rather than by synth gains, since a
  * SoundFont's instruments differ in loudness by 10 dB and more.
  */
-export const PART_LEVELS_DB = { bass: -3, drums: -3, pad: -6 } as const;
+export const PART_LEVELS_DB = { bass: -3, drums: -3, pad: -6, voice: -3 } as const;
 const BEAT_SEC = 0.5; // 120 bpm
 const BAR_SEC = 4 * BEAT_SEC;
 
@@ -97,6 +97,23 @@ export function padChords(piano: readonly Note[], durationSec: number): Note[] {
   return out;
 }
 
+/**
+ * A vocal stand-in (for tuning sets that should hold one): every two beats one long note on a
+ * pitch class of the bar's harmony (as padChords finds it), cycling through them, sung in
+ * D4..D#5 (a voice's middle), so it moves independently of the piano's melody.
+ */
+export function voiceLine(piano: readonly Note[], durationSec: number): Note[] {
+  const pads = padChords(piano, durationSec);
+  const out: Note[] = [];
+  for (let t = 0, i = 0; t + 2 * BEAT_SEC <= durationSec + 1e-9; t += 2 * BEAT_SEC, i++) {
+    const chord = pads.filter((n) => n.onsetSec <= t + 1e-9 && n.offsetSec > t + 1e-9);
+    if (chord.length === 0) continue;
+    const pc = chord[i % chord.length].pitchMidi % 12;
+    out.push(note(t, t + 1.8 * BEAT_SEC, pc < 2 ? 72 + pc : 60 + pc, 85));
+  }
+  return out;
+}
+
 function fit(audio: AudioData, n: number, gain: number): Float32Array[] {
   return [0, 1].map((c) => {
     const src = audio.channels[Math.min(c, audio.channels.length - 1)];
@@ -111,7 +128,7 @@ export interface Mix {
   /** The piano part: rendered from the MAPS notes with a SoundFont, or the real MAPS recording of them. */
   pianoAudio: PianoAudio;
   /** RMS level of each rendered part relative to the piano, dB. */
-  levelsDb: Record<'bass' | 'drums' | 'pad', number>;
+  levelsDb: Record<'bass' | 'drums' | 'pad', number> & { voice?: number };
   pianoNotes: Note[];
   piano: AudioData;
   mix: AudioData;
@@ -147,6 +164,8 @@ export async function mixWithBand(
   excerptSec: number,
   fontPath: string,
   render: Pick<typeof import('../../src/synth/render.js'), 'renderNotes' | 'renderMidi' | 'notesToMidi'>,
+  /** Also a vocal stand-in (voiceLine, GM voice oohs) at PART_LEVELS_DB.voice. */
+  withVoice = false,
 ): Promise<Pick<Mix, 'piano' | 'mix' | 'levelsDb'>> {
   const { renderNotes, renderMidi, notesToMidi } = render;
   const opts = { soundfontPath: fontPath, sampleRateHz: SAMPLE_RATE_HZ, channels: 2 as const, tailSec: 0 };
@@ -174,6 +193,10 @@ export async function mixWithBand(
     fit(drums, n, gainFor(drums, PART_LEVELS_DB.drums)),
     fit(pad, n, gainFor(pad, PART_LEVELS_DB.pad)),
   ];
+  if (withVoice) {
+    const voice = await renderNotes(voiceLine(pianoNotes, excerptSec), { ...opts, program: 53 });
+    parts.push(fit(voice, n, gainFor(voice, PART_LEVELS_DB.voice)));
+  }
   const mixCh = [0, 1].map((c) => {
     const out = new Float32Array(n);
     for (const p of parts) for (let i = 0; i < n; i++) out[i] += p[c][i];
@@ -187,7 +210,7 @@ export async function mixWithBand(
   const rms = (chs: Float32Array[]): number => Math.sqrt(chs.reduce((a, c) => a + c.reduce((b, v) => b + v * v, 0), 0) / (2 * n));
   const rel = (k: number): number => 20 * Math.log10(rms(parts[k]) / rms(parts[0]));
   return {
-    levelsDb: { bass: rel(1), drums: rel(2), pad: rel(3) },
+    levelsDb: { bass: rel(1), drums: rel(2), pad: rel(3), ...(withVoice ? { voice: rel(4) } : {}) },
     piano: { sampleRateHz: SAMPLE_RATE_HZ, channels: scale(parts[0]) },
     mix: { sampleRateHz: SAMPLE_RATE_HZ, channels: scale(mixCh) },
   };
