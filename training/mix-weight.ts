@@ -69,7 +69,8 @@ try {
         const read = (suffix: string) => decodeWavFloat32(new Uint8Array(readFileSync(`${base}${suffix}`)), `${base}${suffix}`);
         const reference = readNotes(`${base}.notes.csv`);
         const stem = await transcriber.fusedPosteriors(read('.wav'), 'separated');
-        const mix = await transcriber.fusedPosteriors(read('.mix.wav'), 'separated');
+        // As the transcriber hears the mix: fused as a solo recording (with the onset head).
+        const mix = await transcriber.fusedPosteriors(read('.mix.wav'), 'solo');
         WEIGHTS.forEach((w, i) => {
           const s = scoreTranscription(reference, transcriber.decode(blendWithMix(stem, mix, w), 'separated').notes);
           onsetSum[j][i] += s.onset.f1;

@@ -224,9 +224,13 @@ describe('PianoEnsembleTranscriber', () => {
       expect(alone.length).toBeGreaterThan(10);
       // A separator the manifest has no weight for: the stem alone.
       expect((await weighted.transcribe(audio, { mix: { audio: silence, separator: 'other' } })).notes).toEqual(alone);
-      // Weight 1: the mix alone (silence here, so no notes); the same signal as mix changes nothing.
+      // Weight 1: the mix alone (silence here, so no notes).
       expect((await weighted.transcribe(audio, { mix: { audio: silence, separator: 'mine' } })).notes).toEqual([]);
-      expect((await weighted.transcribe(audio, { mix: { audio, separator: 'half' } })).notes).toEqual(alone);
+      // The stem fused as a stem, the mix as a solo recording (with the onset head), then blended.
+      const blended = blendWithMix(await weighted.fusedPosteriors(audio, 'separated'), await weighted.fusedPosteriors(audio, 'solo'), 0.5);
+      const half = (await weighted.transcribe(audio, { mix: { audio, separator: 'half' } })).notes;
+      expect(half).toEqual(weighted.decode(blended, 'separated').notes);
+      expect(half).not.toEqual(alone);
     } finally {
       await weighted?.dispose();
       rmSync(dir, { recursive: true, force: true });
