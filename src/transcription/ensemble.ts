@@ -84,8 +84,8 @@ export function fusePosteriors(ours: PianoPosteriors, bp: BasicPitchFrames, conf
 
 /**
  * A separated stem's fused posteriors with the unseparated mix's (fused as a solo recording is)
- * averaged in: onset and frame are
- * `(1 - mixWeight) x stem + mixWeight x mix`; offsets, velocities and the pedal stay the stem's.
+ * averaged in: onset and frame are `(1 - mixWeight) x stem + mixWeight x mix`; offsets, velocities
+ * and the pedal stay the stem's.
  * Why: a separator removes some of the piano with the band (more so a small one), and what it
  * removed is still in the mix, while the band's notes, which the stem no longer has, are in the
  * mix alone, so a low weight on the mix restores lost notes more than it adds the band's. Frames
