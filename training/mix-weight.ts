@@ -19,9 +19,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scoreTranscription } from '../bench/lib/transcription.js';
+import { notesFromTsv } from '../src/eval/io.js';
 import { decodeWavFloat32 } from '../src/pipeline/serialize.js';
 import { blendWithMix, PianoEnsembleTranscriber } from '../src/transcription/ensemble.js';
-import type { Note } from '../src/types.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const MANIFEST = join(ROOT, 'models/piano/manifest.json');
@@ -39,13 +39,6 @@ const setsBySeparator = new Map<string, string[]>();
 for (const s of args.includes('--set') ? args.flatMap((a, i) => (args[i - 1] === '--set' ? [a] : [])) : DEFAULT_SETS) {
   const [separator, dir] = s.split('=');
   setsBySeparator.set(separator, [...(setsBySeparator.get(separator) ?? []), join(ROOT, dir ?? '')]);
-}
-
-function readNotes(path: string): Note[] {
-  return readFileSync(path, 'utf8').trim().split('\n').map((line) => {
-    const [onsetSec, offsetSec, pitchMidi, velocity] = line.split(',').map(Number);
-    return { onsetSec, offsetSec, pitchMidi, velocity, confidence: 1 };
-  });
 }
 
 const transcriber = await PianoEnsembleTranscriber.create();
@@ -67,7 +60,7 @@ try {
     for (const [j, set] of setsOf.entries()) {
       for (const base of set.bases) {
         const read = (suffix: string) => decodeWavFloat32(new Uint8Array(readFileSync(`${base}${suffix}`)), `${base}${suffix}`);
-        const reference = readNotes(`${base}.notes.csv`);
+        const reference = notesFromTsv(readFileSync(`${base}.notes.csv`, 'utf8'), `${base}.notes.csv`);
         const stem = await transcriber.fusedPosteriors(read('.wav'), 'separated');
         // As the transcriber hears the mix: fused as a solo recording (with the onset head).
         const mix = await transcriber.fusedPosteriors(read('.mix.wav'), 'solo');
