@@ -3,6 +3,7 @@
  * hears in the product's default path, a piano stem cut out of a band mix by a separator.
  *
  *   node_modules/.bin/tsx training/separated-val.ts [--count 40] [--seconds 20] [--separator htdemucs] [--seed 2024] [--out DIR] [--voice]
+ *       [--split train --fonts fluidr3-gm,timgm6mb --level-jitter-db 0]
  *
  * Each example: a 20 s excerpt of an ASAP performance of a held-out work (the same sha1 rule as
  * training/render.py's `is_val_work`, so never a work the piano model trained on), rendered with
@@ -18,6 +19,12 @@
  * from, same format), NNN.notes.csv (onsetSec, offsetSec,
  * pitchMidi, velocity: offsets at the key release, as MAPS and the training labels have them),
  * index.json (sources and settings). Needs ../shared/data and Debian's musescore-general-soundfont.
+ *
+ * `--split train` draws the excerpts from the piano model's training works instead, each rendered
+ * (piano and band) in one of `--fonts` (default: the training timbres FluidR3 GM and TimGM6mb):
+ * training material for the separated onset head (training/onset_head.py `--separated`), never
+ * for tuning. `--level-jitter-db J` moves each band part's level by a uniform draw in +-J dB, so
+ * that training data is not all at the benchmark's levels.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -77,16 +84,23 @@ async function main(): Promise<void> {
   const outDir = opt('--out', DEFAULT_OUT_DIR);
   // A vocal stand-in in the band too: the mix then holds a melody the stem should not.
   const withVoice = args.includes('--voice');
+  const levelJitterDb = Number(opt('--level-jitter-db', '0'));
   if (!SEPARATOR_NAMES.includes(separatorName) || separatorName === 'none') throw new Error(`--separator: one of ${SEPARATOR_NAMES.filter((s) => s !== 'none').join(', ')}`);
-  const font = listSoundfonts().find((f) => f.id === 'musescore-general');
-  if (!font?.present) throw new Error(`MuseScore General (the held-out piano timbre) is missing: ${font?.installHint ?? 'apt-get install musescore-general-soundfont'}`);
-  const files = midiFiles(ASAP_DIR).filter((f) => isValWork(relative(ASAP_DIR, join(f, '..'))));
-  if (files.length === 0) throw new Error(`no held-out ASAP works under ${ASAP_DIR}`);
-  console.error(`${files.length} held-out ASAP performances; ${count} excerpts of ${seconds} s; separator ${separatorName}`);
+  const split = opt('--split', 'val');
+  if (split !== 'val' && split !== 'train') throw new Error('--split: val or train');
+  const fontIds = opt('--fonts', split === 'val' ? 'musescore-general' : 'fluidr3-gm,timgm6mb').split(',');
+  const fonts = fontIds.map((id) => {
+    const font = listSoundfonts().find((f) => f.id === id);
+    if (!font?.present) throw new Error(`Sound font ${id} is missing: ${font?.installHint ?? 'unknown id'}`);
+    return font;
+  });
+  const files = midiFiles(ASAP_DIR).filter((f) => isValWork(relative(ASAP_DIR, join(f, '..'))) === (split === 'val'));
+  if (files.length === 0) throw new Error(`no ${split} ASAP works under ${ASAP_DIR}`);
+  console.error(`${files.length} ${split} ASAP performances; ${count} excerpts of ${seconds} s; separator ${separatorName}; fonts ${fontIds.join(', ')}`);
   mkdirSync(outDir, { recursive: true });
   const random = rng(seed);
   const separator = await createSeparator(separatorName);
-  const index: Array<{ id: string; source: string; startSec: number; notes: number; levelsDb: Record<string, number> }> = [];
+  const index: Array<{ id: string; source: string; startSec: number; notes: number; levelsDb: Record<string, number>; font: string }> = [];
   try {
     for (let i = 0; index.length < count; i++) {
       const file = files[Math.floor(random() * files.length)];
@@ -96,8 +110,13 @@ async function main(): Promise<void> {
       const notes = cropNotes(midi.notes, startSec, seconds);
       if (notes.length < 5) continue;
       const pedal = cropPedal(midi.pedal, startSec, seconds);
+      // One font draws nothing, so the tuning sets keep the excerpts they were built with.
+      const font = fonts.length > 1 ? fonts[Math.floor(random() * fonts.length)] : fonts[0];
       const piano = await render.renderNotes(notes, { soundfontPath: font.path, sampleRateHz: 44100, channels: 2, tailSec: 0, program: 0, pedal });
-      const band = await mixWithBand(piano, notes, seconds, font.path, render, withVoice);
+      // No jitter draws nothing, so the tuning sets keep the excerpts they were built with.
+      const jitter = (): number => (levelJitterDb > 0 ? levelJitterDb * (2 * random() - 1) : 0);
+      const offsetsDb = { bass: jitter(), drums: jitter(), pad: jitter(), voice: jitter() };
+      const band = await mixWithBand(piano, notes, seconds, font.path, render, withVoice, offsetsDb);
       const stems = await separator.separate(band.mix);
       const id = String(index.length).padStart(3, '0');
       writeFileSync(join(outDir, `${id}.wav`), encodeWavFloat32(downmixToMono(transcriptionSource(stems).audio)));
@@ -110,13 +129,13 @@ async function main(): Promise<void> {
         notes.map((n) => `${n.onsetSec.toFixed(6)},${Math.max(n.offsetSec, n.onsetSec + 0.001).toFixed(6)},${n.pitchMidi},${n.velocity}`).join('\n') + '\n',
       );
       const source = `${relative(ASAP_DIR, file)}@${startSec.toFixed(1)}`;
-      index.push({ id, source, startSec, notes: notes.length, levelsDb: band.levelsDb });
+      index.push({ id, source, startSec, notes: notes.length, levelsDb: band.levelsDb, font: font.id });
       console.error(`  ${id} ${source}: ${notes.length} notes`);
     }
   } finally {
     await separator.dispose?.();
   }
-  const settings = { count, seconds, seed, separator: separator.info, pianoFont: font.id, voice: withVoice };
+  const settings = { count, seconds, seed, split, separator: separator.info, fonts: fontIds, voice: withVoice, levelJitterDb };
   writeFileSync(join(outDir, 'index.json'), JSON.stringify({ settings, examples: index }, null, 2) + '\n');
   console.error(`wrote ${index.length} examples to ${outDir}`);
 }

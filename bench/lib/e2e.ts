@@ -166,6 +166,8 @@ export async function mixWithBand(
   render: Pick<typeof import('../../src/synth/render.js'), 'renderNotes' | 'renderMidi' | 'notesToMidi'>,
   /** Also a vocal stand-in (voiceLine, GM voice oohs) at PART_LEVELS_DB.voice. */
   withVoice = false,
+  /** Added to each part's PART_LEVELS_DB (training data varies the band's levels; the benchmark does not). */
+  offsetsDb: Partial<Record<keyof typeof PART_LEVELS_DB, number>> = {},
 ): Promise<Pick<Mix, 'piano' | 'mix' | 'levelsDb'>> {
   const { renderNotes, renderMidi, notesToMidi } = render;
   const opts = { soundfontPath: fontPath, sampleRateHz: SAMPLE_RATE_HZ, channels: 2 as const, tailSec: 0 };
@@ -183,19 +185,14 @@ export async function mixWithBand(
     return Math.sqrt(s / Math.max(1, count));
   };
   const pianoRms = rmsOf(piano);
-  const gainFor = (a: AudioData, levelDb: number): number => {
+  const gainFor = (a: AudioData, part: keyof typeof PART_LEVELS_DB): number => {
     const r = rmsOf(a);
-    return r > 0 ? (pianoRms * 10 ** (levelDb / 20)) / r : 0;
+    return r > 0 ? (pianoRms * 10 ** ((PART_LEVELS_DB[part] + (offsetsDb[part] ?? 0)) / 20)) / r : 0;
   };
-  const parts = [
-    fit(piano, n, 1),
-    fit(bass, n, gainFor(bass, PART_LEVELS_DB.bass)),
-    fit(drums, n, gainFor(drums, PART_LEVELS_DB.drums)),
-    fit(pad, n, gainFor(pad, PART_LEVELS_DB.pad)),
-  ];
+  const parts = [fit(piano, n, 1), fit(bass, n, gainFor(bass, 'bass')), fit(drums, n, gainFor(drums, 'drums')), fit(pad, n, gainFor(pad, 'pad'))];
   if (withVoice) {
     const voice = await renderNotes(voiceLine(pianoNotes, excerptSec), { ...opts, program: 53 });
-    parts.push(fit(voice, n, gainFor(voice, PART_LEVELS_DB.voice)));
+    parts.push(fit(voice, n, gainFor(voice, 'voice')));
   }
   const mixCh = [0, 1].map((c) => {
     const out = new Float32Array(n);
