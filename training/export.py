@@ -335,12 +335,12 @@ def ghost_case() -> dict:
             'ratio': 0.7, 'kept': kept}
 
 
-def onset_head_case(head: Path) -> dict:
-    """The onset head on a made-up input (a formula the TS test rebuilds) at a few probe frames,
-    for the TS port's parity test: chunked there, whole here."""
+def onset_head_case(head: Path, channels: int = 5) -> dict:
+    """The onset head (or a mix head, 10 channels) on a made-up input (a formula the TS test
+    rebuilds) at a few probe frames, for the TS port's parity test: chunked there, whole here."""
     from .onset_head import OnsetHeadRunner
     frames, probes = 1100, [0, 5, 500, 999, 1000, 1006, 1099]
-    c, t, k = np.meshgrid(np.arange(5), np.arange(frames), np.arange(88), indexing='ij')
+    c, t, k = np.meshgrid(np.arange(channels), np.arange(frames), np.arange(88), indexing='ij')
     x = (0.5 + 0.5 * np.sin(0.37 * t + 0.11 * k * (c + 1) + c)) ** 3
     out = OnsetHeadRunner(head)(x.astype(np.float32))
     return {'frames': frames, 'probeFrames': probes, 'onset': [[round(float(v), 6) for v in out[p]] for p in probes]}

@@ -25,12 +25,30 @@ acoustic model), through the training augmentation, run through our model and ba
 cached (`posteriors.npz` next to the segments). Labels: onset frames +-1 (the decoder takes the
 peak of a run), key-down frames. Thresholds for the head are then chosen by `training.export
 --retune` on the validation renders, never on MAPS.
+
+Mix heads (`--separated DIR ...`): the same network over 10 channels, a separated stem's five
+posteriors and then those of the mix it was cut from, for one separator:
+
+    node_modules/.bin/tsx training/separated-val.ts --split train --separator unmix --count 110 --seed 7001 --out training/data/separated-train-unmix
+    node_modules/.bin/tsx training/separated-val.ts --split train --separator unmix --count 110 --seed 7002 --out training/data/separated-train-unmix-voice --voice
+    python -m training.onset_head --separated training/data/separated-train-unmix training/data/separated-train-unmix-voice --run unmix --steps 6000
+    node_modules/.bin/tsx training/mix-weight.ts --write      # keeps the head only where it beats the blend
+
+Why: a stem from a small separator has lost some of the piano and kept some of the band; the mix
+has all the piano and all the band. The blend (src/transcription/ensemble.ts `blendWithMix`)
+weighs the two alike everywhere; a head can learn where a note in the mix but not in the stem is
+the band's (a pad chord, a sung line) and where it is piano the separator dropped. Base: the mean
+of the four onset (frame) channels. Training data: excerpts of the training works in the training
+timbres (FluidR3 GM, TimGM6mb) with the e2e benchmark's band generator, half with a vocal
+stand-in, through the separator (`posteriors.npz` in the run folder); the onset threshold and the
+frame's mix weight are chosen by training/mix-weight.ts on the separator's tuning sets.
 """
 from __future__ import annotations
 
 import argparse
 import functools
 import time
+from math import gcd
 from pathlib import Path
 
 import numpy as np
@@ -57,9 +75,13 @@ class OnsetHead(nn.Module):
     3 keys), one across octaves (dilation 12 keys), one across twelfths (dilation 19), one over
     time; the key's register enters as a constant input channel."""
 
-    def __init__(self, channels: int = 24):
+    def __init__(self, channels: int = 24, inputs: int = len(INPUTS)):
         super().__init__()
-        self.local = nn.Conv2d(len(INPUTS) + 1, channels, (5, 3), padding=(2, 1))
+        # Inputs come in groups of INPUTS (one signal's posteriors each: the stem's, then the mix's);
+        # the base is the mean of every group's two onset (two frame) channels.
+        self.onset_channels = [c for c in range(inputs) if c % len(INPUTS) in (0, 3)]
+        self.frame_channels = [c for c in range(inputs) if c % len(INPUTS) in (1, 4)]
+        self.local = nn.Conv2d(inputs + 1, channels, (5, 3), padding=(2, 1))
         self.octave = nn.Conv2d(channels, channels, 3, padding=(1, 12), dilation=(1, 12))
         self.twelfth = nn.Conv2d(channels, channels, 3, padding=(1, 19), dilation=(1, 19))
         self.time = nn.Conv2d(channels, channels, (5, 1), padding=(2, 0))
@@ -69,7 +91,7 @@ class OnsetHead(nn.Module):
         self.register_buffer('register', torch.linspace(-1, 1, N_KEYS).view(1, 1, 1, N_KEYS))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        base = torch.stack([logit(0.5 * x[:, 0] + 0.5 * x[:, 3]), logit(0.5 * x[:, 1] + 0.5 * x[:, 4])], 1)
+        base = torch.stack([logit(x[:, self.onset_channels].mean(1)), logit(x[:, self.frame_channels].mean(1))], 1)
         reg = self.register.expand(x.shape[0], 1, x.shape[2], N_KEYS)
         h = torch.relu(self.local(torch.cat([x, reg], 1)))
         h = h + torch.relu(self.octave(h))
@@ -162,6 +184,48 @@ def build_cache(segment_dir: Path, threads: int) -> Path:
     return path
 
 
+def build_separated_cache(dirs: list[Path], path: Path, threads: int) -> Path:
+    """The mix head's training data: the excerpts that `training/separated-val.ts --split train`
+    wrote (NNN.wav the separated stem, NNN.mix.wav the band mix, NNN.notes.csv), each heard as the
+    product hears it (44.1 kHz, resampled once to each network's rate) through both models;
+    [S, 10, T, 88] float16 (the stem's five posteriors, then the mix's) and the labels."""
+    import onnxruntime as ort
+    import soundfile as sf
+    from scipy.signal import resample_poly
+    from .export import posteriors
+    from .features import LogMel
+    from .fusion import BasicPitchPosteriors
+    if path.exists():
+        return path
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    session = ort.InferenceSession(str(MODELS_DIR / 'piano.onnx'), opts, providers=['CPUExecutionProvider'])
+    mel, bp = LogMel(), BasicPitchPosteriors(threads=threads)
+
+    def heard(wav: Path) -> np.ndarray:
+        audio, sr = sf.read(str(wav), dtype='float32')
+        g = gcd(SAMPLE_RATE_HZ, sr)
+        ours = posteriors(resample_poly(audio, SAMPLE_RATE_HZ // g, sr // g).astype(np.float32), session, mel)
+        return stack_inputs(ours, *bp(audio, sr))
+
+    # An excerpt is complete once its notes are written (the builder writes them last).
+    stems = sorted(p for d in dirs for p in d.glob('*.wav')
+                   if not p.name.endswith(('.clean.wav', '.mix.wav')) and p.with_suffix('.notes.csv').exists())
+    xs, ys = [], []
+    t0 = time.time()
+    for i, wav in enumerate(stems):
+        stem, mix = heard(wav), heard(wav.with_name(wav.stem + '.mix.wav'))
+        n = min(stem.shape[1], mix.shape[1])
+        notes = np.loadtxt(wav.with_suffix('.notes.csv'), delimiter=',', ndmin=2)[:, :3]
+        xs.append(np.concatenate([stem[:, :n], mix[:, :n]]).astype(np.float16))
+        ys.append(head_labels(notes, n).astype(np.bool_))
+        if i % 20 == 0:
+            print(f'posteriors {i}/{len(stems)} ({time.time() - t0:.0f} s)', flush=True)
+    n = min(x.shape[1] for x in xs)
+    np.savez(path, x=np.stack([x[:, :n] for x in xs]), y=np.stack([y[:, :n] for y in ys]))
+    return path
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--segments', type=Path, default=DATA_DIR / 'head-segments')
@@ -176,13 +240,16 @@ def main() -> None:
     ap.add_argument('--checkpoint-every', type=int, default=500)
     ap.add_argument('--out-dir', type=Path, default=MODELS_DIR)
     ap.add_argument('--export-only', action='store_true', help='export the run\'s last checkpoint without training')
+    ap.add_argument('--separated', type=Path, nargs='+', default=None,
+                    help='train a mix head instead: folders of separated training excerpts (separated-val.ts --split train)')
+    ap.add_argument('--head-file', default=None, help=f'the exported file in --out-dir (default {HEAD_FILE}, or mix-head-<run>.onnx)')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     run_dir = RUNS_DIR / args.run
     run_dir.mkdir(parents=True, exist_ok=True)
     last = run_dir / 'last.pt'
-    model = OnsetHead()
+    model = OnsetHead(inputs=2 * len(INPUTS) if args.separated else len(INPUTS))
     opt = torch.optim.Adam(model.parameters(), args.lr)
     step, rng = 0, np.random.default_rng(args.seed)
     if last.exists():
@@ -192,7 +259,9 @@ def main() -> None:
         step, rng = ck['step'], ck['rng']
         print(f'resumed {last} at step {step}', flush=True)
     if not args.export_only and step < args.steps:
-        z = np.load(build_cache(args.segments, args.threads))
+        cache = (build_separated_cache(args.separated, run_dir / 'posteriors.npz', args.threads) if args.separated
+                 else build_cache(args.segments, args.threads))
+        z = np.load(cache)
         xs, ys = z['x'], z['y']
         print(f'{len(xs)} segments, {xs.shape[2]} frames each; {sum(p.numel() for p in model.parameters())} parameters', flush=True)
         t0 = time.time()
@@ -212,13 +281,24 @@ def main() -> None:
                 print(f'step {step} loss {loss.item():.4f} ({time.time() - t0:.0f} s)', flush=True)
             if step % args.checkpoint_every == 0 or step == args.steps:
                 torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'rng': rng}, last)
-    export(model.eval(), args.out_dir / HEAD_FILE)
+    head_file = args.head_file or (f'mix-head-{args.run}.onnx' if args.separated else HEAD_FILE)
+    export(model.eval(), args.out_dir / head_file)
+    if args.separated:
+        # The TS port's parity case (test/transcription/ensemble.test.ts); the solo head's is in
+        # export.py's piano-parity fixture.
+        import json
+        from .config import REPO_ROOT
+        from .export import onset_head_case
+        case = onset_head_case(args.out_dir / head_file, 2 * len(INPUTS))
+        path = REPO_ROOT / 'test' / 'transcription' / 'fixtures' / f'{head_file[:-len(".onnx")]}.parity.json'
+        path.write_text(json.dumps(case) + '\n')
+        print(f'wrote {path}')
 
 
 def export(model: OnsetHead, path: Path) -> None:
     import onnxruntime as ort
     wrapped = Exported(model).eval()
-    dummy = torch.rand(1, len(INPUTS), 120, N_KEYS)
+    dummy = torch.rand(1, model.local.in_channels - 1, 120, N_KEYS)
     torch.onnx.export(wrapped, (dummy,), str(path), input_names=['posteriors'], output_names=['onset'],
                       dynamic_axes={'posteriors': {0: 'batch', 2: 'frames'}, 'onset': {0: 'batch', 1: 'frames'}},
                       opset_version=17, dynamo=False)
