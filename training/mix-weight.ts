@@ -14,6 +14,13 @@
  * onset F1 wins (ties: the smaller weight, the cheaper path). `--write` stores the winners in the
  * manifest (0 removes the separator: no second pass over the mix). Run again after the piano model
  * or its separated decoding profile changes (training/export.py keeps the weights on --retune).
+ *
+ * Mix heads: where models/piano/mix-head-<separator>.onnx exists (training/onset_head.py
+ * --separated, trained on excerpts of the training works, never these), the head's onset posterior
+ * is scored too, over a grid of onset thresholds (by onset F1) and the same weights (they still set
+ * the frame posterior, so they are chosen by F1 with offsets); if its best onset F1 beats the
+ * blend's, `--write` stores it in `ensemble.mixHeads` with its threshold and its weight, otherwise it
+ * removes the separator's entry.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -21,11 +28,12 @@ import { fileURLToPath } from 'node:url';
 import { scoreTranscription } from '../bench/lib/transcription.js';
 import { notesFromTsv } from '../src/eval/io.js';
 import { decodeWavFloat32 } from '../src/pipeline/serialize.js';
-import { blendWithMix, PianoEnsembleTranscriber } from '../src/transcription/ensemble.js';
+import { blendWithMix, mixHeadOnset, OnsetHead, PianoEnsembleTranscriber } from '../src/transcription/ensemble.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const MANIFEST = join(ROOT, 'models/piano/manifest.json');
 const WEIGHTS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+const HEAD_ONSET_THRESHOLDS = [0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6];
 const DEFAULT_SETS = [
   'htdemucs=training/data/separated-val',
   'htdemucs=training/data/separated-val-voice',
@@ -43,6 +51,7 @@ for (const s of args.includes('--set') ? args.flatMap((a, i) => (args[i - 1] ===
 
 const transcriber = await PianoEnsembleTranscriber.create();
 const chosen: Record<string, number> = {};
+const chosenHeads: Record<string, { file: string; onset: number } | null> = {};
 try {
   for (const [separator, dirs] of setsBySeparator) {
     const setsOf = dirs.map((dir) => ({
@@ -54,22 +63,41 @@ try {
       console.log(`${separator}: no examples with a mix in ${dirs.join(', ')} (build them with training/separated-val.ts --separator ${separator}); skipped`);
       continue;
     }
-    // Sums over examples, per set and weight: [set][weight].
+    const headFile = `mix-head-${separator}.onnx`;
+    const head = existsSync(join(ROOT, 'models/piano', headFile)) ? await OnsetHead.create(join(ROOT, 'models/piano', headFile)) : undefined;
+    // Sums over examples, per set and weight: [set][weight]; with the head, per weight and onset threshold.
     const onsetSum = setsOf.map(() => WEIGHTS.map(() => 0));
     const offsetSum = setsOf.map(() => WEIGHTS.map(() => 0));
-    for (const [j, set] of setsOf.entries()) {
-      for (const base of set.bases) {
-        const read = (suffix: string) => decodeWavFloat32(new Uint8Array(readFileSync(`${base}${suffix}`)), `${base}${suffix}`);
-        const reference = notesFromTsv(readFileSync(`${base}.notes.csv`, 'utf8'), `${base}.notes.csv`);
-        const stem = await transcriber.fusedPosteriors(read('.wav'), 'separated');
-        // As the transcriber hears the mix: fused as a solo recording (with the onset head).
-        const mix = await transcriber.fusedPosteriors(read('.mix.wav'), 'solo');
-        WEIGHTS.forEach((w, i) => {
-          const s = scoreTranscription(reference, transcriber.decode(blendWithMix(stem, mix, w), 'separated').notes);
-          onsetSum[j][i] += s.onset.f1;
-          offsetSum[j][i] += s.onsetOffset.f1;
-        });
+    const headSum = WEIGHTS.map(() => HEAD_ONSET_THRESHOLDS.map(() => 0));
+    const headOffsetSum = WEIGHTS.map(() => HEAD_ONSET_THRESHOLDS.map(() => 0));
+    try {
+      for (const [j, set] of setsOf.entries()) {
+        for (const base of set.bases) {
+          const read = (suffix: string) => decodeWavFloat32(new Uint8Array(readFileSync(`${base}${suffix}`)), `${base}${suffix}`);
+          const reference = notesFromTsv(readFileSync(`${base}.notes.csv`, 'utf8'), `${base}.notes.csv`);
+          const heardStem = await transcriber.heard(read('.wav'));
+          const heardMix = await transcriber.heard(read('.mix.wav'));
+          const stem = await transcriber.fuse(heardStem, 'separated');
+          // As the transcriber hears the mix: fused as a solo recording (with the onset head).
+          const mix = await transcriber.fuse(heardMix, 'solo');
+          const headOnset = head ? await mixHeadOnset(head, heardStem, heardMix, stem.frames, stem.keys) : undefined;
+          WEIGHTS.forEach((w, i) => {
+            const blended = blendWithMix(stem, mix, w);
+            const s = scoreTranscription(reference, transcriber.decode(blended, 'separated').notes);
+            onsetSum[j][i] += s.onset.f1;
+            offsetSum[j][i] += s.onsetOffset.f1;
+            if (headOnset) {
+              HEAD_ONSET_THRESHOLDS.forEach((t, k) => {
+                const h = scoreTranscription(reference, transcriber.decode({ ...blended, onset: headOnset }, 'separated', t).notes);
+                headSum[i][k] += h.onset.f1;
+                headOffsetSum[i][k] += h.onsetOffset.f1;
+              });
+            }
+          });
+        }
       }
+    } finally {
+      await head?.dispose();
     }
     const pct = (x: number) => (100 * x).toFixed(1);
     const onset = WEIGHTS.map((_, i) => onsetSum.reduce((a, row) => a + row[i], 0) / total);
@@ -83,17 +111,45 @@ try {
     const best = onset.reduce((b, f, i) => (f > onset[b] + 1e-9 ? i : b), 0);
     chosen[separator] = WEIGHTS[best];
     console.log(`chosen: ${WEIGHTS[best]}`);
+    if (head) {
+      // The weight only sets the frame posterior, so onset F1 barely depends on it (through the
+      // onset-support rule, if the profile has it): best onset F1, ties to the better F1 with offsets.
+      let [bi, bk] = [0, 0];
+      WEIGHTS.forEach((_, i) => HEAD_ONSET_THRESHOLDS.forEach((_, k) => {
+        const d = headSum[i][k] - headSum[bi][bk];
+        if (d > 1e-9 || (Math.abs(d) <= 1e-9 && headOffsetSum[i][k] > headOffsetSum[bi][bk] + 1e-9)) [bi, bk] = [i, k];
+      }));
+      console.log(`\n${separator}, mix head ${headFile}: onset F1 % by onset threshold, at mix weight ${WEIGHTS[bi]}\n`);
+      console.log(`| onset threshold | ${HEAD_ONSET_THRESHOLDS.join(' | ')} |\n|${'---|'.repeat(1 + HEAD_ONSET_THRESHOLDS.length)}`);
+      console.log(`| onset F1 | ${headSum[bi].map((x) => pct(x / total)).join(' | ')} |`);
+      console.log(`\nF1 with offsets % by mix weight at onset threshold ${HEAD_ONSET_THRESHOLDS[bk]}: ${WEIGHTS.map((w, i) => `${w}: ${pct(headOffsetSum[i][bk] / total)}`).join(', ')}`);
+      const headF1 = headSum[bi][bk] / total;
+      const useHead = headF1 > onset[best] + 1e-9;
+      console.log(`head at weight ${WEIGHTS[bi]}, onset threshold ${HEAD_ONSET_THRESHOLDS[bk]}: ${pct(headF1)} vs the blend's ${pct(onset[best])}: ${useHead ? 'the head' : 'the blend'}`);
+      chosenHeads[separator] = useHead ? { file: headFile, onset: HEAD_ONSET_THRESHOLDS[bk] } : null;
+      if (useHead) chosen[separator] = WEIGHTS[bi];
+    }
   }
 } finally {
   await transcriber.dispose();
 }
 
 if (args.includes('--write')) {
-  const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as { ensemble?: { mixWeights?: Record<string, number> } };
+  const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as {
+    ensemble?: { mixWeights?: Record<string, number>; mixHeads?: Record<string, { file: string; onset: number }> };
+  };
   if (!manifest.ensemble) throw new Error(`${MANIFEST} has no ensemble settings`);
   const weights = { ...manifest.ensemble.mixWeights, ...chosen };
-  for (const [k, w] of Object.entries(weights)) if (w === 0) delete weights[k];
+  const heads = { ...manifest.ensemble.mixHeads };
+  for (const [k, h] of Object.entries(chosenHeads)) {
+    if (h) heads[k] = h;
+    else delete heads[k];
+  }
+  for (const [k, w] of Object.entries(weights)) if (w === 0 && !heads[k]) delete weights[k];
   manifest.ensemble.mixWeights = weights;
+  if (Object.keys(heads).length > 0) manifest.ensemble.mixHeads = heads;
+  else delete manifest.ensemble.mixHeads;
+  console.log(`wrote mixHeads ${JSON.stringify(heads)}`);
   writeFileSync(MANIFEST, JSON.stringify(manifest, null, 2) + '\n');
   console.log(`wrote mixWeights ${JSON.stringify(weights)} to ${MANIFEST}`);
 }

@@ -12,7 +12,8 @@
  * ours alone (basic-pitch has none of them). Where the manifest names an onset head, a small
  * network over both models' posteriors gives the onset posterior instead of the mean (OnsetHead).
  * A separated stem can also be blended with the mix it came from (blendWithMix), with a weight per
- * separator from the manifest.
+ * separator from the manifest, and for a separator with a mix head, the head reads both signals'
+ * posteriors and gives the onsets (mixHeadOnset).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,6 +62,14 @@ export interface BasicPitchFrames {
   readonly note: Float32Array;
 }
 
+/** One signal's posteriors from both networks, on our frames: what an onset head reads. */
+export interface HeardPosteriors {
+  readonly ours: PianoPosteriors;
+  /** basic-pitch's onset and note posteriors on our frames ([ours.frames, keys] each). */
+  readonly bpOnset: Float32Array;
+  readonly bpNote: Float32Array;
+}
+
 /** basic-pitch's onset and note posteriors on our frames ([ours.frames, keys] each). */
 function onPianoFrames(ours: PianoPosteriors, bp: BasicPitchFrames, frameSec: number): { onset: Float32Array; note: Float32Array } {
   if (bp.onset.length !== bp.frames * ours.keys || bp.note.length !== bp.frames * ours.keys) {
@@ -75,10 +84,16 @@ function onPianoFrames(ours: PianoPosteriors, bp: BasicPitchFrames, frameSec: nu
 /** Our posteriors with onset and frame replaced by weighted means with basic-pitch's (the weights are ours). */
 export function fusePosteriors(ours: PianoPosteriors, bp: BasicPitchFrames, config: Pick<Fusion, 'onsetWeight' | 'frameWeight'>, frameSec: number): PianoPosteriors {
   const { onset, note } = onPianoFrames(ours, bp, frameSec);
+  return fuseHeard({ ours, bpOnset: onset, bpNote: note }, config);
+}
+
+/** `fusePosteriors` on posteriors already on our frames; `onset` (an onset head's) replaces the onset mean. */
+function fuseHeard(heard: HeardPosteriors, config: Pick<Fusion, 'onsetWeight' | 'frameWeight'>, onset?: Float32Array): PianoPosteriors {
+  const { ours, bpOnset, bpNote } = heard;
   return {
     ...ours,
-    onset: weightedMean(ours.onset, onset, config.onsetWeight),
-    frame: weightedMean(ours.frame, note, config.frameWeight),
+    onset: onset ?? weightedMean(ours.onset, bpOnset, config.onsetWeight),
+    frame: weightedMean(ours.frame, bpNote, config.frameWeight),
   };
 }
 
@@ -102,10 +117,26 @@ export function blendWithMix(stem: PianoPosteriors, mix: PianoPosteriors, mixWei
   return { ...stem, onset: blend(stem.onset, mix.onset), frame: blend(stem.frame, mix.frame) };
 }
 
+/** A [frames', keys] posteriorgram cut or zero-padded to `frames` frames (a separator may pad the stem). */
+function fitFrames(x: Float32Array, frames: number, keys: number): Float32Array {
+  if (x.length === frames * keys) return x;
+  const out = new Float32Array(frames * keys);
+  out.set(x.subarray(0, Math.min(x.length, out.length)));
+  return out;
+}
+
+/**
+ * A mix head's onset posterior [frames, keys] for a stem and the mix it was separated from: the
+ * head reads the stem's ONSET_HEAD_CHANNELS, then the mix's, fitted to the stem's frames.
+ */
+export async function mixHeadOnset(head: OnsetHead, stem: HeardPosteriors, mix: HeardPosteriors, frames: number, keys: number): Promise<Float32Array> {
+  return head.run([...headInputs(stem), ...headInputs(mix).map((x) => fitFrames(x, frames, keys))], frames, keys);
+}
+
 /** Frames each side that the onset head's output depends on (its kernels: 5, 3, 3, 5 frames). */
 export const ONSET_HEAD_RECEPTIVE_FRAMES = 6;
 const ONSET_HEAD_CHUNK_FRAMES = 1000;
-/** The head's input channels, in order: ours (onset, frame, offset), basic-pitch's (onset, note). */
+/** The head's input channels per signal, in order: ours (onset, frame, offset), basic-pitch's (onset, note). */
 export const ONSET_HEAD_CHANNELS = 5;
 
 /**
@@ -138,10 +169,14 @@ export class OnsetHead {
     return new OnsetHead(session);
   }
 
-  /** `inputs`: ONSET_HEAD_CHANNELS arrays of [frames, keys] -> the onset posterior [frames, keys]. */
+  /**
+   * `inputs`: ONSET_HEAD_CHANNELS arrays of [frames, keys] per signal the head was trained on (one
+   * for the onset head, two, stem then mix, for a mix head) -> the onset posterior [frames, keys].
+   */
   async run(inputs: readonly Float32Array[], frames: number, keys: number, chunkFrames = ONSET_HEAD_CHUNK_FRAMES): Promise<Float32Array> {
-    if (inputs.length !== ONSET_HEAD_CHANNELS || inputs.some((x) => x.length !== frames * keys)) {
-      throw new ModelError(`Onset head inputs are not ${ONSET_HEAD_CHANNELS} x [${frames}, ${keys}].`, STAGE);
+    const channels = inputs.length;
+    if (channels === 0 || channels % ONSET_HEAD_CHANNELS !== 0 || inputs.some((x) => x.length !== frames * keys)) {
+      throw new ModelError(`Onset head inputs are not a multiple of ${ONSET_HEAD_CHANNELS} x [${frames}, ${keys}].`, STAGE);
     }
     const out = new Float32Array(frames * keys);
     for (let core = 0; core < frames; core += chunkFrames) {
@@ -149,9 +184,9 @@ export class OnsetHead {
       const b = Math.min(frames, core + chunkFrames + ONSET_HEAD_RECEPTIVE_FRAMES);
       const e = Math.min(frames, core + chunkFrames);
       const width = (b - a) * keys;
-      const x = new Float32Array(ONSET_HEAD_CHANNELS * width);
+      const x = new Float32Array(channels * width);
       inputs.forEach((ch, c) => x.set(ch.subarray(a * keys, b * keys), c * width));
-      const res = await this.#session.run({ posteriors: new Tensor('float32', x, [1, ONSET_HEAD_CHANNELS, b - a, keys]) });
+      const res = await this.#session.run({ posteriors: new Tensor('float32', x, [1, channels, b - a, keys]) });
       const t = res.onset;
       if (!t || !(t.data instanceof Float32Array)) throw new ModelError("Onset head returned no float32 'onset' output.", STAGE);
       out.set(t.data.subarray((core - a) * keys, (e - a) * keys), core * keys);
@@ -165,17 +200,9 @@ export class OnsetHead {
   }
 }
 
-/**
- * Our posteriors fused with basic-pitch's as `fusePosteriors` does, but with the onset posterior
- * from the onset head (the frame posterior stays the weighted mean).
- */
-export async function fuseWithOnsetHead(ours: PianoPosteriors, bp: BasicPitchFrames, config: Pick<Fusion, 'frameWeight'>, frameSec: number, head: OnsetHead): Promise<PianoPosteriors> {
-  const { onset, note } = onPianoFrames(ours, bp, frameSec);
-  return {
-    ...ours,
-    onset: await head.run([ours.onset, ours.frame, ours.offset, onset, note], ours.frames, ours.keys),
-    frame: weightedMean(ours.frame, note, config.frameWeight),
-  };
+/** The ONSET_HEAD_CHANNELS inputs an onset head reads for one signal, in its order. */
+export function headInputs(heard: HeardPosteriors): Float32Array[] {
+  return [heard.ours.onset, heard.ours.frame, heard.ours.offset, heard.bpOnset, heard.bpNote];
 }
 
 export interface PianoEnsembleOptions {
@@ -190,7 +217,7 @@ export class PianoEnsembleTranscriber implements Transcriber {
   readonly #piano: PianoTranscriber;
   readonly #basicPitch: BasicPitchTranscriber;
   readonly #config: EnsembleConfig;
-  /** Onset heads by file name, for the fusion profiles that name one. */
+  /** Onset heads by file name, for the fusion profiles and mix heads that name one. */
   readonly #heads: ReadonlyMap<string, OnsetHead>;
 
   private constructor(piano: PianoTranscriber, basicPitch: BasicPitchTranscriber, config: EnsembleConfig, heads: ReadonlyMap<string, OnsetHead>) {
@@ -217,7 +244,8 @@ export class PianoEnsembleTranscriber implements Transcriber {
     const heads = new Map<string, OnsetHead>();
     let basicPitch: BasicPitchTranscriber;
     try {
-      for (const file of new Set([config.onsetHead, config.solo?.onsetHead])) {
+      const mixHeadFiles = Object.values(config.mixHeads ?? {}).map((h) => h.file);
+      for (const file of new Set([config.onsetHead, config.solo?.onsetHead, ...mixHeadFiles])) {
         if (file !== undefined) heads.set(file, await OnsetHead.create(join(dir, file), opts.intraOpNumThreads));
       }
       basicPitch = await BasicPitchTranscriber.create(threads);
@@ -231,24 +259,32 @@ export class PianoEnsembleTranscriber implements Transcriber {
   async transcribe(audio: AudioData, options?: TranscribeOptions): Promise<Transcription> {
     if (audio.channels.length === 0) throw new StemscribeError('Cannot transcribe audio with no channels.', STAGE);
     const mixWeight = this.mixWeightFor(options);
-    // Only a mix with a weight is listened to (mixWeightFor is 0 without one).
-    const mix = mixWeight > 0 ? options?.mix : undefined;
+    const mixHead = this.mixHeadFor(options);
+    // Only a mix with a weight or a mix head is listened to.
+    const mix = mixWeight > 0 || mixHead ? options?.mix : undefined;
     const progress = (from: number, span: number) => (f: number): void => options?.onProgress?.(from + span * f);
-    let fused = await this.fusedPosteriors(audio, options?.source, progress(0, mix ? 0.5 : 1));
-    if (mix) {
-      // The mix is heard as an unseparated recording is (`--separator none`): the solo fusion, with
-      // its onset head. On the tuning sets that beat the separated fusion for unmix (64.8 -> 68.3
-      // onset F1) and tied for htdemucs (79.6), at a lower weight.
-      fused = blendWithMix(fused, await this.fusedPosteriors(mix.audio, 'solo', progress(0.5, 0.5)), mixWeight);
-    }
-    return this.decode(fused, options?.source);
+    const stem = await this.heard(audio, progress(0, mix ? 0.5 : 1));
+    let fused = await this.fuse(stem, options?.source);
+    if (!mix) return this.decode(fused, options?.source);
+    // The mix is heard as an unseparated recording is (`--separator none`): the solo fusion, with
+    // its onset head. On the tuning sets that beat the separated fusion for unmix (64.8 -> 68.3
+    // onset F1) and tied for htdemucs (79.6), at a lower weight.
+    const heardMix = await this.heard(mix.audio, progress(0.5, 0.5));
+    fused = blendWithMix(fused, await this.fuse(heardMix, 'solo'), mixWeight);
+    if (!mixHead) return this.decode(fused, options?.source);
+    const onset = await mixHeadOnset(mixHead.head, stem, heardMix, fused.frames, fused.keys);
+    return this.decode({ ...fused, onset }, options?.source, mixHead.onsetThreshold);
   }
 
-  /** Fused posteriors -> notes (and pedal spans), with the decoding settings for `source`. */
-  decode(fused: PianoPosteriors, source?: AudioSource): Transcription {
+  /**
+   * Fused posteriors -> notes (and pedal spans), with the decoding settings for `source`;
+   * `onsetThreshold` overrides theirs (a mix head's onsets have their own).
+   */
+  decode(fused: PianoPosteriors, source?: AudioSource, onsetThreshold?: number): Transcription {
     const frameSec = this.#piano.frameSec;
     const { minPitchMidi, thresholds } = this.#piano.manifest;
-    const notes = decodeNotes(fused, frameSec, fusionFor(this.#config, source).thresholds, minPitchMidi);
+    const settings = fusionFor(this.#config, source).thresholds;
+    const notes = decodeNotes(fused, frameSec, onsetThreshold === undefined ? settings : { ...settings, onset: onsetThreshold }, minPitchMidi);
     if (!fused.pedal) return { notes };
     return { notes, pedal: decodePedal(fused.pedal, frameSec, thresholds.pedal ?? 0.5) };
   }
@@ -259,9 +295,16 @@ export class PianoEnsembleTranscriber implements Transcriber {
     return this.#config.mixWeights?.[options.mix.separator] ?? 0;
   }
 
-  /** Both networks' posteriors for one signal, fused as the manifest says for `source` (before decoding). */
-  async fusedPosteriors(audio: AudioData, source?: AudioSource, onProgress: (f: number) => void = () => {}): Promise<PianoPosteriors> {
-    const fusion = fusionFor(this.#config, source);
+  /** The mix head for a separated stem and its onset threshold, where the manifest has one for its separator. */
+  mixHeadFor(options?: TranscribeOptions): { head: OnsetHead; onsetThreshold: number } | undefined {
+    if (options?.source === 'solo' || !options?.mix) return undefined;
+    const entry = this.#config.mixHeads?.[options.mix.separator];
+    const head = entry ? this.#heads.get(entry.file) : undefined;
+    return entry && head ? { head, onsetThreshold: entry.onset } : undefined;
+  }
+
+  /** Both networks' posteriors for one signal, on our frames, before fusion. */
+  async heard(audio: AudioData, onProgress: (f: number) => void = () => {}): Promise<HeardPosteriors> {
     const mono = downmixToMono(audio).channels[0];
     const pianoRateHz = this.#piano.manifest.features.sampleRateHz;
     // Each network hears the input resampled once from its own rate, not from the other's.
@@ -269,10 +312,20 @@ export class PianoEnsembleTranscriber implements Transcriber {
     const ours = await this.#piano.posteriors(forPiano, (f) => onProgress(0.5 * f));
     const forBasicPitch = audio.sampleRateHz === BASIC_PITCH_RATE_HZ ? mono : resample(mono, audio.sampleRateHz, BASIC_PITCH_RATE_HZ);
     const bp = await this.#basicPitch.posteriorgrams(forBasicPitch, { onProgress: (f) => onProgress(0.5 + 0.5 * f) });
-    const frameSec = this.#piano.frameSec;
-    const bpFrames = { frames: bp.nbFrames, onset: bp.onset, note: bp.note };
+    const { onset, note } = onPianoFrames(ours, { frames: bp.nbFrames, onset: bp.onset, note: bp.note }, this.#piano.frameSec);
+    return { ours, bpOnset: onset, bpNote: note };
+  }
+
+  /** One signal's posteriors fused as the manifest says for `source` (with its onset head, if it names one). */
+  async fuse(heard: HeardPosteriors, source?: AudioSource): Promise<PianoPosteriors> {
+    const fusion = fusionFor(this.#config, source);
     const head = fusion.onsetHead !== undefined ? this.#heads.get(fusion.onsetHead) : undefined;
-    return head ? fuseWithOnsetHead(ours, bpFrames, fusion, frameSec, head) : fusePosteriors(ours, bpFrames, fusion, frameSec);
+    return fuseHeard(heard, fusion, head ? await head.run(headInputs(heard), heard.ours.frames, heard.ours.keys) : undefined);
+  }
+
+  /** Both networks' posteriors for one signal, fused as the manifest says for `source` (before decoding). */
+  async fusedPosteriors(audio: AudioData, source?: AudioSource, onProgress: (f: number) => void = () => {}): Promise<PianoPosteriors> {
+    return this.fuse(await this.heard(audio, onProgress), source);
   }
 
   async dispose(): Promise<void> {

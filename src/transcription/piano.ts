@@ -98,10 +98,14 @@ const ManifestSchema = z.object({
   // separated stem and (optionally) a solo recording. Absent in models exported before it.
   // `mixWeights`: per separator, the weight of the unseparated mix's fused posteriors averaged
   // into a separated stem's (./ensemble.ts `blendWithMix`; training/mix-weight.ts chooses them).
+  // `mixHeads`: per separator, a mix head (an onset head over the stem's and the mix's posteriors,
+  // training/onset_head.py --separated) whose onset posterior replaces the blend's, decoded with
+  // its own onset threshold (training/mix-weight.ts keeps it only where it beats the blend).
   ensemble: FusionSchema.extend({
     with: z.literal('basic-pitch'),
     solo: FusionSchema.optional(),
     mixWeights: z.record(z.string(), z.number().min(0).max(1)).optional(),
+    mixHeads: z.record(z.string(), z.object({ file: z.string(), onset: z.number().min(0).max(1) })).optional(),
   }).optional(),
 });
 export type PianoManifest = z.infer<typeof ManifestSchema>;

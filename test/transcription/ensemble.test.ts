@@ -1,11 +1,20 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../../src/errors.js';
 import { modelPath } from '../../src/models/paths.js';
 import { frameTimeSec } from '../../src/transcription/basicPitch.js';
-import { blendWithMix, fusePosteriors, ONSET_HEAD_CHANNELS, OnsetHead, PianoEnsembleTranscriber, toPianoFrames, type EnsembleConfig } from '../../src/transcription/ensemble.js';
+import {
+  blendWithMix,
+  fusePosteriors,
+  mixHeadOnset,
+  ONSET_HEAD_CHANNELS,
+  OnsetHead,
+  PianoEnsembleTranscriber,
+  toPianoFrames,
+  type EnsembleConfig,
+} from '../../src/transcription/ensemble.js';
 import { createTranscriber } from '../../src/transcription/index.js';
 import { fusionFor, loadPianoManifest, type PianoPosteriors } from '../../src/transcription/piano.js';
 import { loadPianoParityClip } from '../helpers/pianoClip.js';
@@ -139,32 +148,79 @@ describe('blendWithMix', () => {
   });
 });
 
+interface HeadCase {
+  frames: number;
+  probeFrames: number[];
+  onset: number[][];
+}
+
+/** The made-up input of training/export.py onset_head_case: `channels` arrays of [frames, 88]. */
+function headCaseInputs(kase: HeadCase, channels: number): Float32Array[] {
+  const keys = 88;
+  return [...Array(channels).keys()].map((c) => {
+    const x = new Float32Array(kase.frames * keys);
+    for (let t = 0; t < kase.frames; t++) for (let k = 0; k < keys; k++) x[t * keys + k] = (0.5 + 0.5 * Math.sin(0.37 * t + 0.11 * k * (c + 1) + c)) ** 3;
+    return x;
+  });
+}
+
+/** The head run in chunks of 1000 and 333 frames gives Python's whole-recording values at the probe frames. */
+async function expectHeadCase(head: OnsetHead, kase: HeadCase, inputs: Float32Array[]): Promise<void> {
+  const keys = 88;
+  for (const chunkFrames of [1000, 333]) {
+    const onset = await head.run(inputs, kase.frames, keys, chunkFrames);
+    kase.probeFrames.forEach((t, i) => {
+      for (let k = 0; k < keys; k++) expect(Math.abs(onset[t * keys + k] - kase.onset[i][k])).toBeLessThan(1e-4);
+    });
+  }
+}
+
 describe('OnsetHead', () => {
   const manifest = loadPianoManifest(modelPath('piano'));
   const file = manifest.ensemble?.solo?.onsetHead ?? manifest.ensemble?.onsetHead;
+  const mixHeads = Object.entries(manifest.ensemble?.mixHeads ?? {});
 
   it.skipIf(file === undefined)('gives the onset posterior training/onset_head.py gives, in chunks or not', async () => {
     const kase = fixture.onsetHeadCase;
     expect(kase).toBeDefined();
     if (!kase || file === undefined) return;
-    const keys = 88;
-    // The made-up input of export.py onset_head_case.
-    const inputs = [...Array(ONSET_HEAD_CHANNELS).keys()].map((c) => {
-      const x = new Float32Array(kase.frames * keys);
-      for (let t = 0; t < kase.frames; t++) for (let k = 0; k < keys; k++) x[t * keys + k] = (0.5 + 0.5 * Math.sin(0.37 * t + 0.11 * k * (c + 1) + c)) ** 3;
-      return x;
-    });
+    const inputs = headCaseInputs(kase, ONSET_HEAD_CHANNELS);
     const head = await OnsetHead.create(join(modelPath('piano'), file), 1);
     try {
-      for (const chunkFrames of [1000, 333]) {
-        const onset = await head.run(inputs, kase.frames, keys, chunkFrames);
-        kase.probeFrames.forEach((t, i) => {
-          for (let k = 0; k < keys; k++) expect(Math.abs(onset[t * keys + k] - kase.onset[i][k])).toBeLessThan(1e-4);
-        });
-      }
-      await expect(head.run(inputs.slice(1), kase.frames, keys)).rejects.toThrow(ModelError);
+      await expectHeadCase(head, kase, inputs);
+      await expect(head.run(inputs.slice(1), kase.frames, 88)).rejects.toThrow(ModelError);
     } finally {
       await head.dispose();
+    }
+  });
+
+  it.skipIf(mixHeads.length === 0)("gives each mix head's onset posterior as training/onset_head.py does, stem channels first", async () => {
+    for (const [, { file: headFile }] of mixHeads) {
+      const fixtureFile = new URL(`${headFile.replace(/\.onnx$/, '')}.parity.json`, FIXTURE);
+      expect(existsSync(fixtureFile)).toBe(true);
+      const kase = JSON.parse(readFileSync(fixtureFile, 'utf8')) as HeadCase;
+      const inputs = headCaseInputs(kase, 2 * ONSET_HEAD_CHANNELS);
+      const head = await OnsetHead.create(join(modelPath('piano'), headFile), 1);
+      try {
+        await expectHeadCase(head, kase, inputs);
+        // mixHeadOnset: the stem's five channels, then the mix's, the mix cut or padded to the stem's frames.
+        const heard = (xs: Float32Array[]) => ({
+          ours: { frames: kase.frames, keys: 88, onset: xs[0], frame: xs[1], offset: xs[2], velocity: xs[0] },
+          bpOnset: xs[3],
+          bpNote: xs[4],
+        });
+        const longerMix = inputs.slice(5).map((x) => {
+          const y = new Float32Array(x.length + 7 * 88);
+          y.set(x);
+          return y;
+        });
+        const viaMix = await mixHeadOnset(head, heard(inputs.slice(0, 5)), heard(longerMix), kase.frames, 88);
+        kase.probeFrames.forEach((t, i) => {
+          for (let k = 0; k < 88; k++) expect(Math.abs(viaMix[t * 88 + k] - kase.onset[i][k])).toBeLessThan(1e-4);
+        });
+      } finally {
+        await head.dispose();
+      }
     }
   });
 
@@ -233,6 +289,41 @@ describe('PianoEnsembleTranscriber', () => {
       expect(half).not.toEqual(alone);
     } finally {
       await weighted?.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const mixHeadFile = Object.values(loadPianoManifest(modelPath('piano')).ensemble?.mixHeads ?? {})[0]?.file;
+  it.skipIf(mixHeadFile === undefined)("reads the onsets from the separator's mix head, at the head's own threshold", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stemscribe-ensemble-'));
+    const audio = { sampleRateHz: fixture.sampleRateHz, channels: [clip] };
+    // A different "mix": the clip at half level with its second half silent.
+    const mixAudio = { sampleRateHz: fixture.sampleRateHz, channels: [clip.map((v, i) => (i < clip.length / 2 ? 0.5 * v : 0))] };
+    let withHead: PianoEnsembleTranscriber | undefined;
+    try {
+      const src = modelPath('piano');
+      for (const f of readdirSync(src)) copyFileSync(join(src, f), join(dir, f));
+      const manifest = loadPianoManifest(src);
+      const ensemble = { ...manifest.ensemble, mixWeights: { mine: 0.3 }, mixHeads: { mine: { file: mixHeadFile, onset: 0.35 } } };
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, ensemble }));
+      withHead = await PianoEnsembleTranscriber.create({ pianoModelDir: dir, intraOpNumThreads: 1 });
+      expect(withHead.mixHeadFor({ source: 'separated', mix: { audio: mixAudio, separator: 'other' } })).toBeUndefined();
+      expect(withHead.mixHeadFor({ source: 'solo', mix: { audio: mixAudio, separator: 'mine' } })).toBeUndefined();
+      const entry = withHead.mixHeadFor({ source: 'separated', mix: { audio: mixAudio, separator: 'mine' } });
+      expect(entry?.onsetThreshold).toBe(0.35);
+      if (!entry) return;
+      const stem = await withHead.heard(audio);
+      const mix = await withHead.heard(mixAudio);
+      const blended = blendWithMix(await withHead.fuse(stem, 'separated'), await withHead.fuse(mix, 'solo'), 0.3);
+      const onset = await mixHeadOnset(entry.head, stem, mix, blended.frames, blended.keys);
+      const expected = withHead.decode({ ...blended, onset }, 'separated', 0.35).notes;
+      const got = (await withHead.transcribe(audio, { mix: { audio: mixAudio, separator: 'mine' } })).notes;
+      expect(got.length).toBeGreaterThan(0);
+      expect(got).toEqual(expected);
+      // Not the blend's onsets, nor the blend's threshold.
+      expect(got).not.toEqual(withHead.decode(blended, 'separated').notes);
+    } finally {
+      await withHead?.dispose();
       rmSync(dir, { recursive: true, force: true });
     }
   });
