@@ -15,12 +15,12 @@
  * manifest (0 removes the separator: no second pass over the mix). Run again after the piano model
  * or its separated decoding profile changes (training/export.py keeps the weights on --retune).
  *
- * Mix heads: where models/piano/mix-head-<separator>.onnx exists (training/onset_head.py
- * --separated, trained on excerpts of the training works, never these), the head's onset posterior
- * is scored too, over a grid of onset thresholds (by onset F1) and the same weights (they still set
+ * Mix heads: every models/piano/mix-head*.onnx (training/onset_head.py --separated, trained on
+ * excerpts of the training works, never these) is tried for every separator (a head trained on one
+ * separator's stems may serve another's): its onset posterior is scored too, over a grid of onset thresholds (by onset F1) and the same weights (they still set
  * the frame posterior, so they are chosen by F1 with offsets); if its best onset F1 beats the
- * blend's, `--write` stores it in `ensemble.mixHeads` with its threshold and its weight, otherwise it
- * removes the separator's entry.
+ * blend's, `--write` stores the best head in `ensemble.mixHeads` with its threshold and its weight,
+ * otherwise it removes the separator's entry.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -31,9 +31,10 @@ import { decodeWavFloat32 } from '../src/pipeline/serialize.js';
 import { blendWithMix, mixHeadOnset, OnsetHead, PianoEnsembleTranscriber } from '../src/transcription/ensemble.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const MANIFEST = join(ROOT, 'models/piano/manifest.json');
+const MODEL_DIR = join(ROOT, 'models/piano');
+const MANIFEST = join(MODEL_DIR, 'manifest.json');
 const WEIGHTS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
-const HEAD_ONSET_THRESHOLDS = [0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6];
+const HEAD_ONSET_THRESHOLDS = [0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7];
 const DEFAULT_SETS = [
   'htdemucs=training/data/separated-val',
   'htdemucs=training/data/separated-val-voice',
@@ -63,13 +64,14 @@ try {
       console.log(`${separator}: no examples with a mix in ${dirs.join(', ')} (build them with training/separated-val.ts --separator ${separator}); skipped`);
       continue;
     }
-    const headFile = `mix-head-${separator}.onnx`;
-    const head = existsSync(join(ROOT, 'models/piano', headFile)) ? await OnsetHead.create(join(ROOT, 'models/piano', headFile)) : undefined;
-    // Sums over examples, per set and weight: [set][weight]; with the head, per weight and onset threshold.
+    const heads = await Promise.all(
+      readdirSync(MODEL_DIR).filter((f) => /^mix-head(-.*)?\.onnx$/.test(f)).sort().map(async (file) => ({ file, head: await OnsetHead.create(join(MODEL_DIR, file)) })),
+    );
+    // Sums over examples, per set and weight: [set][weight]; per head, per weight and onset threshold.
     const onsetSum = setsOf.map(() => WEIGHTS.map(() => 0));
     const offsetSum = setsOf.map(() => WEIGHTS.map(() => 0));
-    const headSum = WEIGHTS.map(() => HEAD_ONSET_THRESHOLDS.map(() => 0));
-    const headOffsetSum = WEIGHTS.map(() => HEAD_ONSET_THRESHOLDS.map(() => 0));
+    const headSum = heads.map(() => WEIGHTS.map(() => HEAD_ONSET_THRESHOLDS.map(() => 0)));
+    const headOffsetSum = heads.map(() => WEIGHTS.map(() => HEAD_ONSET_THRESHOLDS.map(() => 0)));
     try {
       for (const [j, set] of setsOf.entries()) {
         for (const base of set.bases) {
@@ -80,24 +82,24 @@ try {
           const stem = await transcriber.fuse(heardStem, 'separated');
           // As the transcriber hears the mix: fused as a solo recording (with the onset head).
           const mix = await transcriber.fuse(heardMix, 'solo');
-          const headOnset = head ? await mixHeadOnset(head, heardStem, heardMix, stem.frames, stem.keys) : undefined;
+          const headOnsets = await Promise.all(heads.map(({ head }) => mixHeadOnset(head, heardStem, heardMix, stem.frames, stem.keys)));
           WEIGHTS.forEach((w, i) => {
             const blended = blendWithMix(stem, mix, w);
             const s = scoreTranscription(reference, transcriber.decode(blended, 'separated').notes);
             onsetSum[j][i] += s.onset.f1;
             offsetSum[j][i] += s.onsetOffset.f1;
-            if (headOnset) {
+            headOnsets.forEach((onset, h) => {
               HEAD_ONSET_THRESHOLDS.forEach((t, k) => {
-                const h = scoreTranscription(reference, transcriber.decode({ ...blended, onset: headOnset }, 'separated', t).notes);
-                headSum[i][k] += h.onset.f1;
-                headOffsetSum[i][k] += h.onsetOffset.f1;
+                const r = scoreTranscription(reference, transcriber.decode({ ...blended, onset }, 'separated', t).notes);
+                headSum[h][i][k] += r.onset.f1;
+                headOffsetSum[h][i][k] += r.onsetOffset.f1;
               });
-            }
+            });
           });
         }
       }
     } finally {
-      await head?.dispose();
+      await Promise.all(heads.map(({ head }) => head.dispose()));
     }
     const pct = (x: number) => (100 * x).toFixed(1);
     const onset = WEIGHTS.map((_, i) => onsetSum.reduce((a, row) => a + row[i], 0) / total);
@@ -111,23 +113,28 @@ try {
     const best = onset.reduce((b, f, i) => (f > onset[b] + 1e-9 ? i : b), 0);
     chosen[separator] = WEIGHTS[best];
     console.log(`chosen: ${WEIGHTS[best]}`);
-    if (head) {
-      // The weight only sets the frame posterior, so onset F1 barely depends on it (through the
-      // onset-support rule, if the profile has it): best onset F1, ties to the better F1 with offsets.
-      let [bi, bk] = [0, 0];
+    // The weight only sets the frame posterior, so a head's onset F1 barely depends on it (through
+    // the onset-support rule, if the profile has it): best onset F1, ties to the better F1 with offsets.
+    let [bh, bi, bk] = [-1, 0, 0];
+    heads.forEach(({ file }, h) => {
       WEIGHTS.forEach((_, i) => HEAD_ONSET_THRESHOLDS.forEach((_, k) => {
-        const d = headSum[i][k] - headSum[bi][bk];
-        if (d > 1e-9 || (Math.abs(d) <= 1e-9 && headOffsetSum[i][k] > headOffsetSum[bi][bk] + 1e-9)) [bi, bk] = [i, k];
+        const d = bh < 0 ? 1 : headSum[h][i][k] - headSum[bh][bi][bk];
+        if (d > 1e-9 || (Math.abs(d) <= 1e-9 && headOffsetSum[h][i][k] > headOffsetSum[bh][bi][bk] + 1e-9)) [bh, bi, bk] = [h, i, k];
       }));
-      console.log(`\n${separator}, mix head ${headFile}: onset F1 % by onset threshold, at mix weight ${WEIGHTS[bi]}\n`);
+      const hi = WEIGHTS.reduce((b, _, i) => (Math.max(...headSum[h][i]) > Math.max(...headSum[h][b]) + 1e-9 ? i : b), 0);
+      console.log(`\n${separator}, mix head ${file}: onset F1 % by onset threshold (mix weight ${WEIGHTS[hi]})\n`);
       console.log(`| onset threshold | ${HEAD_ONSET_THRESHOLDS.join(' | ')} |\n|${'---|'.repeat(1 + HEAD_ONSET_THRESHOLDS.length)}`);
-      console.log(`| onset F1 | ${headSum[bi].map((x) => pct(x / total)).join(' | ')} |`);
-      console.log(`\nF1 with offsets % by mix weight at onset threshold ${HEAD_ONSET_THRESHOLDS[bk]}: ${WEIGHTS.map((w, i) => `${w}: ${pct(headOffsetSum[i][bk] / total)}`).join(', ')}`);
-      const headF1 = headSum[bi][bk] / total;
+      console.log(`| onset F1 | ${headSum[h][hi].map((x) => pct(x / total)).join(' | ')} |`);
+    });
+    if (bh >= 0) {
+      const headF1 = headSum[bh][bi][bk] / total;
       const useHead = headF1 > onset[best] + 1e-9;
-      console.log(`head at weight ${WEIGHTS[bi]}, onset threshold ${HEAD_ONSET_THRESHOLDS[bk]}: ${pct(headF1)} vs the blend's ${pct(onset[best])}: ${useHead ? 'the head' : 'the blend'}`);
-      chosenHeads[separator] = useHead ? { file: headFile, onset: HEAD_ONSET_THRESHOLDS[bk] } : null;
+      console.log(`\nF1 with offsets % by mix weight at onset threshold ${HEAD_ONSET_THRESHOLDS[bk]}: ${WEIGHTS.map((w, i) => `${w}: ${pct(headOffsetSum[bh][i][bk] / total)}`).join(', ')}`);
+      console.log(`${heads[bh].file} at weight ${WEIGHTS[bi]}, onset threshold ${HEAD_ONSET_THRESHOLDS[bk]}: ${pct(headF1)} vs the blend's ${pct(onset[best])}: ${useHead ? 'the head' : 'the blend'}`);
+      chosenHeads[separator] = useHead ? { file: heads[bh].file, onset: HEAD_ONSET_THRESHOLDS[bk] } : null;
       if (useHead) chosen[separator] = WEIGHTS[bi];
+    } else {
+      chosenHeads[separator] = null;
     }
   }
 } finally {

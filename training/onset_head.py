@@ -29,10 +29,15 @@ peak of a run), key-down frames. Thresholds for the head are then chosen by `tra
 Mix heads (`--separated DIR ...`): the same network over 10 channels, a separated stem's five
 posteriors and then those of the mix it was cut from, for one separator:
 
-    node_modules/.bin/tsx training/separated-val.ts --split train --separator unmix --count 110 --seed 7001 --out training/data/separated-train-unmix
-    node_modules/.bin/tsx training/separated-val.ts --split train --separator unmix --count 110 --seed 7002 --out training/data/separated-train-unmix-voice --voice
-    python -m training.onset_head --separated training/data/separated-train-unmix training/data/separated-train-unmix-voice --run unmix --steps 6000
-    node_modules/.bin/tsx training/mix-weight.ts --write      # keeps the head only where it beats the blend
+    S='node_modules/.bin/tsx training/separated-val.ts --split train --separator unmix --count 110'
+    D=training/data/separated-train-unmix
+    $S --seed 7001 --out $D; $S --seed 7002 --voice --out $D-voice      # ~9 min each, run side by side
+    $S --seed 7003 --level-jitter-db 4 --out $D-b; $S --seed 7004 --level-jitter-db 4 --voice --out $D-b-voice
+    # the shipped head (mix-head.onnx): 6,000 steps on the first two sets, then 5,000 more on all four
+    python -m training.onset_head --separated $D $D-voice --run unmix --steps 6000
+    mkdir -p training/runs/unmix-b && cp training/runs/unmix/last.pt training/runs/unmix-b/
+    python -m training.onset_head --separated $D $D-voice $D-b $D-b-voice --run unmix-b --steps 11000
+    node_modules/.bin/tsx training/mix-weight.ts --write      # per separator: a head only where it beats the blend
 
 Why: a stem from a small separator has lost some of the piano and kept some of the band; the mix
 has all the piano and all the band. The blend (src/transcription/ensemble.ts `blendWithMix`)
@@ -41,7 +46,8 @@ the band's (a pad chord, a sung line) and where it is piano the separator droppe
 of the four onset (frame) channels. Training data: excerpts of the training works in the training
 timbres (FluidR3 GM, TimGM6mb) with the e2e benchmark's band generator, half with a vocal
 stand-in, through the separator (`posteriors.npz` in the run folder); the onset threshold and the
-frame's mix weight are chosen by training/mix-weight.ts on the separator's tuning sets.
+frame's mix weight are chosen by training/mix-weight.ts on each separator's tuning sets (a head
+trained on unmix's stems serves htdemucs's too, where it also beats the blend).
 """
 from __future__ import annotations
 
@@ -242,7 +248,7 @@ def main() -> None:
     ap.add_argument('--export-only', action='store_true', help='export the run\'s last checkpoint without training')
     ap.add_argument('--separated', type=Path, nargs='+', default=None,
                     help='train a mix head instead: folders of separated training excerpts (separated-val.ts --split train)')
-    ap.add_argument('--head-file', default=None, help=f'the exported file in --out-dir (default {HEAD_FILE}, or mix-head-<run>.onnx)')
+    ap.add_argument('--head-file', default=None, help=f'the exported file in --out-dir (default {HEAD_FILE}, or mix-head.onnx)')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -281,7 +287,7 @@ def main() -> None:
                 print(f'step {step} loss {loss.item():.4f} ({time.time() - t0:.0f} s)', flush=True)
             if step % args.checkpoint_every == 0 or step == args.steps:
                 torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'rng': rng}, last)
-    head_file = args.head_file or (f'mix-head-{args.run}.onnx' if args.separated else HEAD_FILE)
+    head_file = args.head_file or ('mix-head.onnx' if args.separated else HEAD_FILE)
     export(model.eval(), args.out_dir / head_file)
     if args.separated:
         # The TS port's parity case (test/transcription/ensemble.test.ts); the solo head's is in
