@@ -270,7 +270,10 @@ export class PianoEnsembleTranscriber implements Transcriber {
     // its onset head. On the tuning sets that beat the separated fusion for unmix (64.8 -> 68.3
     // onset F1) and tied for htdemucs (79.6), at a lower weight.
     const heardMix = await this.heard(mix.audio, progress(0.5, 0.5));
-    fused = blendWithMix(fused, await this.fuse(heardMix, 'solo'), mixWeight);
+    // With a mix head the blend gives only the key-down posterior (the head gives the onsets), so
+    // the mix's own onset head would run for nothing: its onsets stay the plain mean.
+    const mixFused = mixHead ? fuseHeard(heardMix, fusionFor(this.#config, 'solo')) : await this.fuse(heardMix, 'solo');
+    fused = blendWithMix(fused, mixFused, mixWeight);
     if (!mixHead) return this.decode(fused, options?.source);
     const onset = await mixHeadOnset(mixHead.head, stem, heardMix, fused.frames, fused.keys);
     return this.decode({ ...fused, onset }, options?.source, mixHead.onsetThreshold);
