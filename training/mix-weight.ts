@@ -51,6 +51,10 @@ for (const s of args.includes('--set') ? args.flatMap((a, i) => (args[i - 1] ===
 }
 
 const transcriber = await PianoEnsembleTranscriber.create();
+// Every mix head on disk, loaded once for all separators.
+const heads = await Promise.all(
+  readdirSync(MODEL_DIR).filter((f) => /^mix-head(-.*)?\.onnx$/.test(f)).sort().map(async (file) => ({ file, head: await OnsetHead.create(join(MODEL_DIR, file)) })),
+);
 const chosen: Record<string, number> = {};
 const chosenHeads: Record<string, { file: string; onset: number } | null> = {};
 try {
@@ -64,42 +68,35 @@ try {
       console.log(`${separator}: no examples with a mix in ${dirs.join(', ')} (build them with training/separated-val.ts --separator ${separator}); skipped`);
       continue;
     }
-    const heads = await Promise.all(
-      readdirSync(MODEL_DIR).filter((f) => /^mix-head(-.*)?\.onnx$/.test(f)).sort().map(async (file) => ({ file, head: await OnsetHead.create(join(MODEL_DIR, file)) })),
-    );
     // Sums over examples, per set and weight: [set][weight]; per head, per weight and onset threshold.
     const onsetSum = setsOf.map(() => WEIGHTS.map(() => 0));
     const offsetSum = setsOf.map(() => WEIGHTS.map(() => 0));
     const headSum = heads.map(() => WEIGHTS.map(() => HEAD_ONSET_THRESHOLDS.map(() => 0)));
     const headOffsetSum = heads.map(() => WEIGHTS.map(() => HEAD_ONSET_THRESHOLDS.map(() => 0)));
-    try {
-      for (const [j, set] of setsOf.entries()) {
-        for (const base of set.bases) {
-          const read = (suffix: string) => decodeWavFloat32(new Uint8Array(readFileSync(`${base}${suffix}`)), `${base}${suffix}`);
-          const reference = notesFromTsv(readFileSync(`${base}.notes.csv`, 'utf8'), `${base}.notes.csv`);
-          const heardStem = await transcriber.heard(read('.wav'));
-          const heardMix = await transcriber.heard(read('.mix.wav'));
-          const stem = await transcriber.fuse(heardStem, 'separated');
-          // As the transcriber hears the mix: fused as a solo recording (with the onset head).
-          const mix = await transcriber.fuse(heardMix, 'solo');
-          const headOnsets = await Promise.all(heads.map(({ head }) => mixHeadOnset(head, heardStem, heardMix, stem.frames, stem.keys)));
-          WEIGHTS.forEach((w, i) => {
-            const blended = blendWithMix(stem, mix, w);
-            const s = scoreTranscription(reference, transcriber.decode(blended, 'separated').notes);
-            onsetSum[j][i] += s.onset.f1;
-            offsetSum[j][i] += s.onsetOffset.f1;
-            headOnsets.forEach((onset, h) => {
-              HEAD_ONSET_THRESHOLDS.forEach((t, k) => {
-                const r = scoreTranscription(reference, transcriber.decode({ ...blended, onset }, 'separated', t).notes);
-                headSum[h][i][k] += r.onset.f1;
-                headOffsetSum[h][i][k] += r.onsetOffset.f1;
-              });
+    for (const [j, set] of setsOf.entries()) {
+      for (const base of set.bases) {
+        const read = (suffix: string) => decodeWavFloat32(new Uint8Array(readFileSync(`${base}${suffix}`)), `${base}${suffix}`);
+        const reference = notesFromTsv(readFileSync(`${base}.notes.csv`, 'utf8'), `${base}.notes.csv`);
+        const heardStem = await transcriber.heard(read('.wav'));
+        const heardMix = await transcriber.heard(read('.mix.wav'));
+        const stem = await transcriber.fuse(heardStem, 'separated');
+        // As the transcriber hears the mix: fused as a solo recording (with the onset head).
+        const mix = await transcriber.fuse(heardMix, 'solo');
+        const headOnsets = await Promise.all(heads.map(({ head }) => mixHeadOnset(head, heardStem, heardMix, stem.frames, stem.keys)));
+        WEIGHTS.forEach((w, i) => {
+          const blended = blendWithMix(stem, mix, w);
+          const s = scoreTranscription(reference, transcriber.decode(blended, 'separated').notes);
+          onsetSum[j][i] += s.onset.f1;
+          offsetSum[j][i] += s.onsetOffset.f1;
+          headOnsets.forEach((onset, h) => {
+            HEAD_ONSET_THRESHOLDS.forEach((t, k) => {
+              const r = scoreTranscription(reference, transcriber.decode({ ...blended, onset }, 'separated', t).notes);
+              headSum[h][i][k] += r.onset.f1;
+              headOffsetSum[h][i][k] += r.onsetOffset.f1;
             });
           });
-        }
+        });
       }
-    } finally {
-      await Promise.all(heads.map(({ head }) => head.dispose()));
     }
     const pct = (x: number) => (100 * x).toFixed(1);
     const onset = WEIGHTS.map((_, i) => onsetSum.reduce((a, row) => a + row[i], 0) / total);
@@ -138,7 +135,7 @@ try {
     }
   }
 } finally {
-  await transcriber.dispose();
+  await Promise.all([transcriber.dispose(), ...heads.map(({ head }) => head.dispose())]);
 }
 
 if (args.includes('--write')) {

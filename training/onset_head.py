@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import time
 from math import gcd
 from pathlib import Path
@@ -61,7 +62,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .config import DATA_DIR, HOP_SAMPLES, MIN_MIDI, MODELS_DIR, N_KEYS, RUNS_DIR, SAMPLE_RATE_HZ
+from .config import DATA_DIR, HOP_SAMPLES, MIN_MIDI, MODELS_DIR, N_KEYS, REPO_ROOT, RUNS_DIR, SAMPLE_RATE_HZ
 
 FRAME_SEC = HOP_SAMPLES / SAMPLE_RATE_HZ
 INPUTS = ('onset', 'frame', 'offset', 'bp_onset', 'bp_note')
@@ -292,11 +293,9 @@ def main() -> None:
     if args.separated:
         # The TS port's parity case (test/transcription/ensemble.test.ts); the solo head's is in
         # export.py's piano-parity fixture.
-        import json
-        from .config import REPO_ROOT
         from .export import onset_head_case
         case = onset_head_case(args.out_dir / head_file, 2 * len(INPUTS))
-        path = REPO_ROOT / 'test' / 'transcription' / 'fixtures' / f'{head_file[:-len(".onnx")]}.parity.json'
+        path = REPO_ROOT / 'test' / 'transcription' / 'fixtures' / f'{Path(head_file).stem}.parity.json'
         path.write_text(json.dumps(case) + '\n')
         print(f'wrote {path}')
 
