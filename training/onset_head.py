@@ -38,6 +38,8 @@ posteriors and then those of the mix it was cut from, for one separator:
     mkdir -p training/runs/unmix-b && cp training/runs/unmix/last.pt training/runs/unmix-b/
     python -m training.onset_head --separated $D $D-voice $D-b $D-b-voice --run unmix-b --steps 11000
     node_modules/.bin/tsx training/mix-weight.ts --write      # per separator: a head only where it beats the blend
+    # on a new machine, continue the shipped head on fresh excerpts (other seeds) instead:
+    python -m training.onset_head --separated $D-c $D-c-voice --run unmix-c --init-from models/piano/mix-head.onnx --head-file mix-head-c.onnx
 
 Why: a stem from a small separator has lost some of the piano and kept some of the band; the mix
 has all the piano and all the band. The blend (src/transcription/ensemble.ts `blendWithMix`)
@@ -45,7 +47,7 @@ weighs the two alike everywhere; a head can learn where a note in the mix but no
 the band's (a pad chord, a sung line) and where it is piano the separator dropped. Base: the mean
 of the four onset (frame) channels. Training data: excerpts of the training works in the training
 timbres (FluidR3 GM, TimGM6mb) with the e2e benchmark's band generator, half with a vocal
-stand-in, through the separator (`posteriors.npz` in the run folder); the onset threshold and the
+stand-in, through the separator (`posteriors.npz` in each folder); the onset threshold and the
 frame's mix weight are chosen by training/mix-weight.ts on each separator's tuning sets (a head
 trained on unmix's stems serves htdemucs's too, where it also beats the blend).
 """
@@ -191,19 +193,18 @@ def build_cache(segment_dir: Path, threads: int) -> Path:
     return path
 
 
-def build_separated_cache(dirs: list[Path], path: Path, threads: int) -> Path:
+def build_separated_cache(dirs: list[Path], threads: int) -> tuple[np.ndarray, np.ndarray]:
     """The mix head's training data: the excerpts that `training/separated-val.ts --split train`
     wrote (NNN.wav the separated stem, NNN.mix.wav the band mix, NNN.notes.csv), each heard as the
     product hears it (44.1 kHz, resampled once to each network's rate) through both models;
-    [S, 10, T, 88] float16 (the stem's five posteriors, then the mix's) and the labels."""
+    [S, 10, T, 88] float16 (the stem's five posteriors, then the mix's) and the labels. Cached per
+    folder (`posteriors.npz` in it), so a later run over more folders hears each excerpt once."""
     import onnxruntime as ort
     import soundfile as sf
     from scipy.signal import resample_poly
     from .export import posteriors
     from .features import LogMel
     from .fusion import BasicPitchPosteriors
-    if path.exists():
-        return path
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     session = ort.InferenceSession(str(MODELS_DIR / 'piano.onnx'), opts, providers=['CPUExecutionProvider'])
@@ -215,22 +216,30 @@ def build_separated_cache(dirs: list[Path], path: Path, threads: int) -> Path:
         ours = posteriors(resample_poly(audio, SAMPLE_RATE_HZ // g, sr // g).astype(np.float32), session, mel)
         return stack_inputs(ours, *bp(audio, sr))
 
-    # An excerpt is complete once its notes are written (the builder writes them last).
-    stems = sorted(p for d in dirs for p in d.glob('*.wav')
-                   if not p.name.endswith(('.clean.wav', '.mix.wav')) and p.with_suffix('.notes.csv').exists())
-    xs, ys = [], []
-    t0 = time.time()
-    for i, wav in enumerate(stems):
-        stem, mix = heard(wav), heard(wav.with_name(wav.stem + '.mix.wav'))
-        n = min(stem.shape[1], mix.shape[1])
-        notes = np.loadtxt(wav.with_suffix('.notes.csv'), delimiter=',', ndmin=2)[:, :3]
-        xs.append(np.concatenate([stem[:, :n], mix[:, :n]]).astype(np.float16))
-        ys.append(head_labels(notes, n).astype(np.bool_))
-        if i % 20 == 0:
-            print(f'posteriors {i}/{len(stems)} ({time.time() - t0:.0f} s)', flush=True)
-    n = min(x.shape[1] for x in xs)
-    np.savez(path, x=np.stack([x[:, :n] for x in xs]), y=np.stack([y[:, :n] for y in ys]))
-    return path
+    def folder(d: Path) -> tuple[np.ndarray, np.ndarray]:
+        path = d / 'posteriors.npz'
+        if not path.exists():
+            # An excerpt is complete once its notes are written (the builder writes them last).
+            stems = sorted(p for p in d.glob('*.wav')
+                           if not p.name.endswith(('.clean.wav', '.mix.wav')) and p.with_suffix('.notes.csv').exists())
+            xs, ys = [], []
+            t0 = time.time()
+            for i, wav in enumerate(stems):
+                stem, mix = heard(wav), heard(wav.with_name(wav.stem + '.mix.wav'))
+                n = min(stem.shape[1], mix.shape[1])
+                notes = np.loadtxt(wav.with_suffix('.notes.csv'), delimiter=',', ndmin=2)[:, :3]
+                xs.append(np.concatenate([stem[:, :n], mix[:, :n]]).astype(np.float16))
+                ys.append(head_labels(notes, n).astype(np.bool_))
+                if i % 20 == 0:
+                    print(f'{d.name}: posteriors {i}/{len(stems)} ({time.time() - t0:.0f} s)', flush=True)
+            n = min(x.shape[1] for x in xs)
+            np.savez(path, x=np.stack([x[:, :n] for x in xs]), y=np.stack([y[:, :n] for y in ys]))
+        z = np.load(path)
+        return z['x'], z['y']
+
+    parts = [folder(d) for d in dirs]
+    n = min(x.shape[2] for x, _ in parts)
+    return np.concatenate([x[:, :, :n] for x, _ in parts]), np.concatenate([y[:, :, :n] for _, y in parts])
 
 
 def main() -> None:
@@ -250,6 +259,8 @@ def main() -> None:
     ap.add_argument('--separated', type=Path, nargs='+', default=None,
                     help='train a mix head instead: folders of separated training excerpts (separated-val.ts --split train)')
     ap.add_argument('--head-file', default=None, help=f'the exported file in --out-dir (default {HEAD_FILE}, or mix-head.onnx)')
+    ap.add_argument('--init-from', type=Path, default=None,
+                    help='a new run starts from the weights of this exported head (e.g. models/piano/mix-head.onnx)')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -264,12 +275,18 @@ def main() -> None:
         model.load_state_dict(ck['model'])
         opt.load_state_dict(ck['opt'])
         step, rng = ck['step'], ck['rng']
-        print(f'resumed {last} at step {step}', flush=True)
+        for group in opt.param_groups:  # a resumed run takes this command's rate (a second, lower-rate phase)
+            group['lr'] = args.lr
+        print(f'resumed {last} at step {step}, rate {args.lr}', flush=True)
+    elif args.init_from:
+        model.load_state_dict(onnx_head_weights(args.init_from))
+        print(f'started from the weights of {args.init_from}', flush=True)
     if not args.export_only and step < args.steps:
-        cache = (build_separated_cache(args.separated, run_dir / 'posteriors.npz', args.threads) if args.separated
-                 else build_cache(args.segments, args.threads))
-        z = np.load(cache)
-        xs, ys = z['x'], z['y']
+        if args.separated:
+            xs, ys = build_separated_cache(args.separated, args.threads)
+        else:
+            z = np.load(build_cache(args.segments, args.threads))
+            xs, ys = z['x'], z['y']
         print(f'{len(xs)} segments, {xs.shape[2]} frames each; {sum(p.numel() for p in model.parameters())} parameters', flush=True)
         t0 = time.time()
         while step < args.steps:
@@ -298,6 +315,17 @@ def main() -> None:
         path = REPO_ROOT / 'test' / 'transcription' / 'fixtures' / f'{Path(head_file).stem}.parity.json'
         path.write_text(json.dumps(case) + '\n')
         print(f'wrote {path}')
+
+
+def onnx_head_weights(path: Path) -> dict[str, torch.Tensor]:
+    """An exported head's state dict. The export keeps every weight under its module name
+    (`head.local.weight`, ...), the key-down output's too, so a new machine can continue training
+    the shipped head (checkpoints never go into git)."""
+    import onnx
+    from onnx import numpy_helper
+    graph = onnx.load(str(path)).graph
+    return {t.name.removeprefix('head.'): torch.from_numpy(numpy_helper.to_array(t).copy())
+            for t in graph.initializer if t.name.startswith('head.')}
 
 
 def export(model: OnsetHead, path: Path) -> None:
