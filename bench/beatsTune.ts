@@ -1,7 +1,7 @@
 /**
  * Decoder settings of the learned beat tracker, measured on one fold of ASAP
  * (`npx tsx bench/beatsTune.ts [--fold val|test] [--model-dir DIR] [--every N] [--grid NAME]`).
- * `--grid fuse` also runs the frame-level TCN (models/beats) and decodes beats from weighted means
+ * `--grid fuse` (and `fuse-lambda`) also runs the frame-level TCN (models/beats) and decodes beats from weighted means
  * of the two networks' beat activations (downbeats from the note-level model's, as the pipeline does).
  *
  * The network runs once per performance; every decoder setting of the chosen grid is then decoded
@@ -47,6 +47,10 @@ function variants(name: string): Setting[] {
       return [0, 0.5, 1, 2].map((w) => v(`tempo prior ${w}`, {}, { tempoPriorWeight: w }));
     case 'fuse':
       return [0.8, 0.7, 0.6].flatMap((w) => [3, 4].map((p) => v(`TCN weight ${w}, power ${p}`, { tcnWeight: w }, { activationPower: p })));
+    case 'fuse-lambda':
+      // The pipeline's fusion (0.7, power 4) with stiffer tempo: does it stop the decoder from
+      // switching to the double level inside a piece (bench/beatsLevel.ts)?
+      return [5, 10, 20, 40].map((l) => v(`TCN weight 0.7, power 4, lambda ${l}`, { tcnWeight: 0.7 }, { activationPower: 4, transitionLambda: l }));
     case 'obs':
       return [8, 16, 32].map((o) => v(`observation lambda ${o}`, {}, { observationLambda: o }));
     default:
@@ -85,7 +89,7 @@ const probs: NoteBeatProbabilities[] = [];
 for (const item of items) probs.push(await model.noteProbabilities(decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)))));
 await model.dispose();
 const tcn: BeatActivations[] = [];
-if (grids.includes('fuse')) {
+if (grids.some((g) => g.startsWith('fuse'))) {
   const beatModel = await BeatModel.create({ intraOpNumThreads: 1 });
   for (const p of probs) tcn.push(await beatModel.activations(p.notes));
   await beatModel.dispose();
