@@ -15,6 +15,7 @@ import { BeatModel } from '../src/postprocess/beatModel.js';
 import { DEFAULT_LEARNED_DECODER, trackBeatsAndMeter } from '../src/postprocess/index.js';
 import { beatFMeasure } from '../src/postprocess/metrics.js';
 import { NoteBeatModel } from '../src/postprocess/noteBeatModel.js';
+import { gridPoints } from '../src/postprocess/quantize.js';
 import { asapPiece, heldOutBeatPieces, listAsap } from './postprocess.js';
 
 const args = process.argv.slice(2);
@@ -22,13 +23,8 @@ const fold = args.includes('--fold') ? (args[args.indexOf('--fold') + 1] as 'val
 
 /** Every `k`-th beat from `phase`. */
 const everyKth = (beats: readonly number[], k: number, phase: number): number[] => beats.filter((_, i) => i % k === phase);
-/** `k` beats per tracked beat, evenly between neighbours. */
-function subdivide(beats: readonly number[], k: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i + 1 < beats.length; i++) for (let j = 0; j < k; j++) out.push(beats[i] + (j * (beats[i + 1] - beats[i])) / k);
-  if (beats.length > 0) out.push(beats[beats.length - 1]);
-  return out;
-}
+/** `k` beats per tracked beat, evenly between neighbours (the quantizer's grid over the tracked span). */
+const subdivide = (beats: readonly number[], k: number): number[] => gridPoints(beats, k, beats[0], beats[beats.length - 1]);
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /** The re-levelled grids an oracle may pick from, by name. */
@@ -76,11 +72,12 @@ try {
   await tcn.dispose();
   await noteModel.dispose();
 }
-const pct = (x: number): string => ((100 * x) / items.length).toFixed(1);
+/** A sum over performances as their mean, in %. */
+const meanPct = (sum: number): string => ((100 * sum) / items.length).toFixed(1);
 console.log(`ASAP ${fold} fold, ${items.length} performances; beat F (70 ms) %, mean over performances\n`);
 console.log(`| grid | ${names.join(' | ')} | oracle (best per performance) | tracked beats, 150 ms window |`);
 console.log(`|---|${names.map(() => '---|').join('')}---|---|`);
-console.log(`| beat F | ${names.map((n) => pct(sums[n])).join(' | ')} | ${pct(oracleSum)} | ${pct(wideSum)} |`);
+console.log(`| beat F | ${names.map((n) => meanPct(sums[n])).join(' | ')} | ${meanPct(oracleSum)} | ${meanPct(wideSum)} |`);
 console.log(`| performances where it is best (by > 2 points) | ${names.map((n) => wins[n]).join(' | ')} | | |`);
 const sorted = [...countRatios].sort((a, b) => a - b);
 const q = (p: number): string => sorted[Math.floor(p * (sorted.length - 1))].toFixed(2);

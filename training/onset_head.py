@@ -161,8 +161,9 @@ def head_labels(notes: np.ndarray, n_frames: int) -> np.ndarray:
     return y
 
 
-def build_cache(segment_dir: Path, threads: int) -> Path:
-    """Runs both models once over the augmented segments; [S, 5, T, 88] float16 and the labels."""
+def build_cache(segment_dir: Path, threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """Runs both models once over the augmented segments; [S, 5, T, 88] float16 and the labels,
+    cached in `posteriors.npz` next to the segments."""
     import onnxruntime as ort
     from . import data
     from .export import posteriors
@@ -171,7 +172,8 @@ def build_cache(segment_dir: Path, threads: int) -> Path:
     from .train import key_notes
     path = segment_dir / 'posteriors.npz'
     if path.exists():
-        return path
+        z = np.load(path)
+        return z['x'], z['y']
     segments, leak = data.Segments('train', segment_dir), data.Segments('leak', segment_dir)
     augment = data.Augmenter(leak, np.random.default_rng(99))
     opts = ort.SessionOptions()
@@ -189,8 +191,9 @@ def build_cache(segment_dir: Path, threads: int) -> Path:
         if i % 50 == 0:
             print(f'posteriors {i}/{len(segments)} ({time.time() - t0:.0f} s)', flush=True)
     n = min(x.shape[1] for x in xs)
-    np.savez(path, x=np.stack([x[:, :n] for x in xs]), y=np.stack([y[:, :n] for y in ys]))
-    return path
+    x, y = np.stack([x[:, :n] for x in xs]), np.stack([y[:, :n] for y in ys])
+    np.savez(path, x=x, y=y)
+    return x, y
 
 
 def build_separated_cache(dirs: list[Path], threads: int) -> tuple[np.ndarray, np.ndarray]:
@@ -218,24 +221,26 @@ def build_separated_cache(dirs: list[Path], threads: int) -> tuple[np.ndarray, n
 
     def folder(d: Path) -> tuple[np.ndarray, np.ndarray]:
         path = d / 'posteriors.npz'
-        if not path.exists():
-            # An excerpt is complete once its notes are written (the builder writes them last).
-            stems = sorted(p for p in d.glob('*.wav')
-                           if not p.name.endswith(('.clean.wav', '.mix.wav')) and p.with_suffix('.notes.csv').exists())
-            xs, ys = [], []
-            t0 = time.time()
-            for i, wav in enumerate(stems):
-                stem, mix = heard(wav), heard(wav.with_name(wav.stem + '.mix.wav'))
-                n = min(stem.shape[1], mix.shape[1])
-                notes = np.loadtxt(wav.with_suffix('.notes.csv'), delimiter=',', ndmin=2)[:, :3]
-                xs.append(np.concatenate([stem[:, :n], mix[:, :n]]).astype(np.float16))
-                ys.append(head_labels(notes, n).astype(np.bool_))
-                if i % 20 == 0:
-                    print(f'{d.name}: posteriors {i}/{len(stems)} ({time.time() - t0:.0f} s)', flush=True)
-            n = min(x.shape[1] for x in xs)
-            np.savez(path, x=np.stack([x[:, :n] for x in xs]), y=np.stack([y[:, :n] for y in ys]))
-        z = np.load(path)
-        return z['x'], z['y']
+        if path.exists():
+            z = np.load(path)
+            return z['x'], z['y']
+        # An excerpt is complete once its notes are written (the builder writes them last).
+        stems = sorted(p for p in d.glob('*.wav')
+                       if not p.name.endswith(('.clean.wav', '.mix.wav')) and p.with_suffix('.notes.csv').exists())
+        xs, ys = [], []
+        t0 = time.time()
+        for i, wav in enumerate(stems):
+            stem, mix = heard(wav), heard(wav.with_name(wav.stem + '.mix.wav'))
+            n = min(stem.shape[1], mix.shape[1])
+            notes = np.loadtxt(wav.with_suffix('.notes.csv'), delimiter=',', ndmin=2)[:, :3]
+            xs.append(np.concatenate([stem[:, :n], mix[:, :n]]).astype(np.float16))
+            ys.append(head_labels(notes, n).astype(np.bool_))
+            if i % 20 == 0:
+                print(f'{d.name}: posteriors {i}/{len(stems)} ({time.time() - t0:.0f} s)', flush=True)
+        n = min(x.shape[1] for x in xs)
+        x, y = np.stack([x[:, :n] for x in xs]), np.stack([y[:, :n] for y in ys])
+        np.savez(path, x=x, y=y)
+        return x, y
 
     parts = [folder(d) for d in dirs]
     n = min(x.shape[2] for x, _ in parts)
@@ -282,11 +287,8 @@ def main() -> None:
         model.load_state_dict(onnx_head_weights(args.init_from))
         print(f'started from the weights of {args.init_from}', flush=True)
     if not args.export_only and step < args.steps:
-        if args.separated:
-            xs, ys = build_separated_cache(args.separated, args.threads)
-        else:
-            z = np.load(build_cache(args.segments, args.threads))
-            xs, ys = z['x'], z['y']
+        xs, ys = (build_separated_cache(args.separated, args.threads) if args.separated
+                  else build_cache(args.segments, args.threads))
         print(f'{len(xs)} segments, {xs.shape[2]} frames each; {sum(p.numel() for p in model.parameters())} parameters', flush=True)
         t0 = time.time()
         while step < args.steps:
