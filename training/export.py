@@ -205,7 +205,7 @@ def separated_val_cache(sess: ort.InferenceSession) -> Cache | None:
     import soundfile as sf
     from scipy.signal import resample_poly
     from .data import Augmenter
-    wavs = sorted(p for p in SEPARATED_DIR.glob('*.wav') if not p.name.endswith(('.clean.wav', '.mix.wav')))
+    wavs = sorted(p for p in SEPARATED_DIR.glob('*.wav') if not p.name.endswith(('.clean.wav', '.mix.wav', '.piano.wav')))
     if not wavs:
         return None
     mel, basic_pitch = LogMel(), BasicPitchPosteriors()

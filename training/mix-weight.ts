@@ -20,7 +20,9 @@
  * separator's stems may serve another's): its onset posterior is scored too, over a grid of onset thresholds (by onset F1) and the same weights (they still set
  * the frame posterior, so they are chosen by F1 with offsets); if its best onset F1 beats the
  * blend's, `--write` stores the best head in `ensemble.mixHeads` with its threshold and its weight,
- * otherwise it removes the separator's entry.
+ * otherwise it removes the separator's entry. A head of three signals (onset_head.py --piano-stem)
+ * also reads a five-stem separator's piano stem alone (NNN.piano.wav); it competes only on sets
+ * that have one for every example.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -73,6 +75,8 @@ try {
     const offsetSum = setsOf.map(() => WEIGHTS.map(() => 0));
     const headSum = heads.map(() => WEIGHTS.map(() => HEAD_ONSET_THRESHOLDS.map(() => 0)));
     const headOffsetSum = heads.map(() => WEIGHTS.map(() => HEAD_ONSET_THRESHOLDS.map(() => 0)));
+    // Heads that cannot hear every example (a piano-stem head on a set without piano stems) do not compete.
+    const unusable = new Set<number>();
     for (const [j, set] of setsOf.entries()) {
       for (const base of set.bases) {
         const read = (suffix: string) => decodeWavFloat32(new Uint8Array(readFileSync(`${base}${suffix}`)), `${base}${suffix}`);
@@ -82,13 +86,21 @@ try {
         const stem = await transcriber.fuse(heardStem, 'separated');
         // As the transcriber hears the mix: fused as a solo recording (with the onset head).
         const mix = await transcriber.fuse(heardMix, 'solo');
-        const headOnsets = await Promise.all(heads.map(({ head }) => mixHeadOnset(head, heardStem, heardMix, stem.frames, stem.keys)));
+        // A head of three signals also reads the separator's piano stem (NNN.piano.wav, five-stem separators).
+        const heardPiano = existsSync(`${base}.piano.wav`) ? await transcriber.heard(read('.piano.wav')) : undefined;
+        const headOnsets = await Promise.all(heads.map(({ head }, h) => {
+          if (head.signals !== 3) return mixHeadOnset(head, heardStem, heardMix, stem.frames, stem.keys);
+          if (heardPiano) return mixHeadOnset(head, heardStem, heardMix, stem.frames, stem.keys, heardPiano);
+          unusable.add(h);
+          return undefined;
+        }));
         WEIGHTS.forEach((w, i) => {
           const blended = blendWithMix(stem, mix, w);
           const s = scoreTranscription(reference, transcriber.decode(blended, 'separated').notes);
           onsetSum[j][i] += s.onset.f1;
           offsetSum[j][i] += s.onsetOffset.f1;
           headOnsets.forEach((onset, h) => {
+            if (!onset) return;
             HEAD_ONSET_THRESHOLDS.forEach((t, k) => {
               const r = scoreTranscription(reference, transcriber.decode({ ...blended, onset }, 'separated', t).notes);
               headSum[h][i][k] += r.onset.f1;
@@ -114,6 +126,10 @@ try {
     // the onset-support rule, if the profile has it): best onset F1, ties to the better F1 with offsets.
     let [bh, bi, bk] = [-1, 0, 0];
     heads.forEach(({ file }, h) => {
+      if (unusable.has(h)) {
+        console.log(`\n${separator}, mix head ${file}: skipped (it reads the separator's piano stem, and not every example has NNN.piano.wav)`);
+        return;
+      }
       WEIGHTS.forEach((_, i) => HEAD_ONSET_THRESHOLDS.forEach((_, k) => {
         const d = bh < 0 ? 1 : headSum[h][i][k] - headSum[bh][bi][bk];
         if (d > 1e-9 || (Math.abs(d) <= 1e-9 && headOffsetSum[h][i][k] > headOffsetSum[bh][bi][bk] + 1e-9)) [bh, bi, bk] = [h, i, k];

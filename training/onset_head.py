@@ -40,6 +40,11 @@ posteriors and then those of the mix it was cut from, for one separator:
     node_modules/.bin/tsx training/mix-weight.ts --write      # per separator: a head only where it beats the blend
     # on a new machine, continue the shipped head on fresh excerpts (other seeds) instead:
     python -m training.onset_head --separated $D-c $D-c-voice --run unmix-c --init-from models/piano/mix-head.onnx --head-file mix-head-c.onnx
+    # variants (models/piano/MODEL_CARD.md "The mix head"): a third signal, unmix's piano stem
+    # alone (NNN.piano.wav, which separated-val.ts writes for a five-stem separator), and a longer
+    # time context; each starts from the shipped head, and training/mix-weight.ts scores it
+    python -m training.onset_head --separated $D-c $D-c-voice $D-d --piano-stem --run unmix-piano --init-from models/piano/mix-head.onnx --head-file mix-head-piano.onnx --steps 3000
+    python -m training.onset_head --separated $D-c $D-c-voice $D-d --long-context --run unmix-long --init-from models/piano/mix-head.onnx --head-file mix-head-long.onnx --steps 3000
 
 Why: a stem from a small separator has lost some of the piano and kept some of the band; the mix
 has all the piano and all the band. The blend (src/transcription/ensemble.ts `blendWithMix`)
@@ -70,6 +75,7 @@ FRAME_SEC = HOP_SAMPLES / SAMPLE_RATE_HZ
 INPUTS = ('onset', 'frame', 'offset', 'bp_onset', 'bp_note')
 HEAD_FILE = 'onset-head.onnx'
 CONTEXT_FRAMES = 6  # the receptive field each side in time: kernels 5, 3, 3, 5
+LONG_DILATIONS = (4, 16)  # --long-context: two more time convolutions (kernel 3), +-26 frames in all
 LOGIT_EPS = 1e-4
 
 
@@ -84,16 +90,24 @@ class OnsetHead(nn.Module):
     3 keys), one across octaves (dilation 12 keys), one across twelfths (dilation 19), one over
     time; the key's register enters as a constant input channel."""
 
-    def __init__(self, channels: int = 24, inputs: int = len(INPUTS)):
+    def __init__(self, channels: int = 24, inputs: int = len(INPUTS), base_groups: int | None = None,
+                 long_context: bool = False):
         super().__init__()
-        # Inputs come in groups of INPUTS (one signal's posteriors each: the stem's, then the mix's);
-        # the base is the mean of every group's two onset (two frame) channels.
-        self.onset_channels = [c for c in range(inputs) if c % len(INPUTS) in (0, 3)]
-        self.frame_channels = [c for c in range(inputs) if c % len(INPUTS) in (1, 4)]
+        # Inputs come in groups of INPUTS (one signal's posteriors each: the stem's, then the mix's,
+        # then a five-stem separator's piano stem's); the base is the mean of the first `base_groups`
+        # groups' two onset (two frame) channels (default: all), so a group added later starts as
+        # pure correction input and a head trained without it can be continued exactly.
+        base = (base_groups or inputs // len(INPUTS)) * len(INPUTS)
+        self.onset_channels = [c for c in range(base) if c % len(INPUTS) in (0, 3)]
+        self.frame_channels = [c for c in range(base) if c % len(INPUTS) in (1, 4)]
         self.local = nn.Conv2d(inputs + 1, channels, (5, 3), padding=(2, 1))
         self.octave = nn.Conv2d(channels, channels, 3, padding=(1, 12), dilation=(1, 12))
         self.twelfth = nn.Conv2d(channels, channels, 3, padding=(1, 19), dilation=(1, 19))
         self.time = nn.Conv2d(channels, channels, (5, 1), padding=(2, 0))
+        # Dilated time convolutions see half a second each side: a string pad's note holds its
+        # level for seconds, a piano note decays, which +-6 frames cannot tell apart.
+        self.long = nn.ModuleList([nn.Conv2d(channels, channels, (3, 1), padding=(d, 0), dilation=(d, 1))
+                                   for d in (LONG_DILATIONS if long_context else ())])
         self.out = nn.Conv2d(channels, 2, 1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
@@ -106,6 +120,8 @@ class OnsetHead(nn.Module):
         h = h + torch.relu(self.octave(h))
         h = h + torch.relu(self.twelfth(h))
         h = h + torch.relu(self.time(h))
+        for conv in self.long:
+            h = h + torch.relu(conv(h))
         return base + self.out(h)
 
 
@@ -196,12 +212,14 @@ def build_cache(segment_dir: Path, threads: int) -> tuple[np.ndarray, np.ndarray
     return x, y
 
 
-def build_separated_cache(dirs: list[Path], threads: int) -> tuple[np.ndarray, np.ndarray]:
+def build_separated_cache(dirs: list[Path], threads: int, piano_stem: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The mix head's training data: the excerpts that `training/separated-val.ts --split train`
     wrote (NNN.wav the separated stem, NNN.mix.wav the band mix, NNN.notes.csv), each heard as the
     product hears it (44.1 kHz, resampled once to each network's rate) through both models;
     [S, 10, T, 88] float16 (the stem's five posteriors, then the mix's) and the labels. Cached per
-    folder (`posteriors.npz` in it), so a later run over more folders hears each excerpt once."""
+    folder (`posteriors.npz` in it), so a later run over more folders hears each excerpt once.
+    `piano_stem`: also a five-stem separator's `piano` stem alone (NNN.piano.wav), five channels
+    more after the mix's, cached apart (`posteriors.piano.npz`)."""
     import onnxruntime as ort
     import soundfile as sf
     from scipy.signal import resample_poly
@@ -226,7 +244,7 @@ def build_separated_cache(dirs: list[Path], threads: int) -> tuple[np.ndarray, n
             return z['x'], z['y']
         # An excerpt is complete once its notes are written (the builder writes them last).
         stems = sorted(p for p in d.glob('*.wav')
-                       if not p.name.endswith(('.clean.wav', '.mix.wav')) and p.with_suffix('.notes.csv').exists())
+                       if not p.name.endswith(('.clean.wav', '.mix.wav', '.piano.wav')) and p.with_suffix('.notes.csv').exists())
         xs, ys = [], []
         t0 = time.time()
         for i, wav in enumerate(stems):
@@ -242,7 +260,30 @@ def build_separated_cache(dirs: list[Path], threads: int) -> tuple[np.ndarray, n
         np.savez(path, x=x, y=y)
         return x, y
 
+    def piano_folder(d: Path, frames: int) -> np.ndarray:
+        path = d / 'posteriors.piano.npz'
+        if path.exists():
+            return np.load(path)['x']
+        stems = sorted(d.glob('*.piano.wav'))
+        wavs = sorted(p for p in d.glob('*.wav')
+                      if not p.name.endswith(('.clean.wav', '.mix.wav', '.piano.wav')) and p.with_suffix('.notes.csv').exists())
+        if [p.name.removesuffix('.piano.wav') for p in stems] != [p.stem for p in wavs]:
+            raise SystemExit(f'{d}: not every excerpt has a piano stem (build it with a five-stem separator)')
+        t0 = time.time()
+        xs = []
+        for i, wav in enumerate(stems):
+            x = heard(wav)
+            pad = max(0, frames - x.shape[1])
+            xs.append(np.pad(x[:, :frames], ((0, 0), (0, pad), (0, 0))).astype(np.float16))
+            if i % 20 == 0:
+                print(f'{d.name}: piano stem posteriors {i}/{len(stems)} ({time.time() - t0:.0f} s)', flush=True)
+        x = np.stack(xs)
+        np.savez(path, x=x)
+        return x
+
     parts = [folder(d) for d in dirs]
+    if piano_stem:
+        parts = [(np.concatenate([x, piano_folder(d, x.shape[2])], 1), y) for d, (x, y) in zip(dirs, parts)]
     n = min(x.shape[2] for x, _ in parts)
     return np.concatenate([x[:, :, :n] for x, _ in parts]), np.concatenate([y[:, :, :n] for _, y in parts])
 
@@ -266,13 +307,20 @@ def main() -> None:
     ap.add_argument('--head-file', default=None, help=f'the exported file in --out-dir (default {HEAD_FILE}, or mix-head.onnx)')
     ap.add_argument('--init-from', type=Path, default=None,
                     help='a new run starts from the weights of this exported head (e.g. models/piano/mix-head.onnx)')
+    ap.add_argument('--piano-stem', action='store_true',
+                    help='a mix head that also reads the separator\'s piano stem alone (NNN.piano.wav): 15 channels')
+    ap.add_argument('--channels', type=int, default=24, help='the head\'s hidden channels')
+    ap.add_argument('--long-context', action='store_true',
+                    help=f'two more dilated time convolutions (dilations {LONG_DILATIONS}): +-26 frames of context')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     run_dir = RUNS_DIR / args.run
     run_dir.mkdir(parents=True, exist_ok=True)
     last = run_dir / 'last.pt'
-    model = OnsetHead(inputs=2 * len(INPUTS) if args.separated else len(INPUTS))
+    groups = (3 if args.piano_stem else 2) if args.separated else 1
+    model = OnsetHead(args.channels, inputs=groups * len(INPUTS), base_groups=2 if args.piano_stem else None,
+                      long_context=args.long_context)
     opt = torch.optim.Adam(model.parameters(), args.lr)
     step, rng = 0, np.random.default_rng(args.seed)
     if last.exists():
@@ -284,10 +332,13 @@ def main() -> None:
             group['lr'] = args.lr
         print(f'resumed {last} at step {step}, rate {args.lr}', flush=True)
     elif args.init_from:
-        model.load_state_dict(onnx_head_weights(args.init_from))
+        missing, unexpected = model.load_state_dict(widened(onnx_head_weights(args.init_from), model.state_dict()), strict=False)
+        # Only layers the exported head lacks (--long-context) may start fresh.
+        if unexpected or any(not k.startswith('long.') for k in missing):
+            raise SystemExit(f'--init-from {args.init_from}: missing {missing}, unexpected {unexpected}')
         print(f'started from the weights of {args.init_from}', flush=True)
     if not args.export_only and step < args.steps:
-        xs, ys = (build_separated_cache(args.separated, args.threads) if args.separated
+        xs, ys = (build_separated_cache(args.separated, args.threads, args.piano_stem) if args.separated
                   else build_cache(args.segments, args.threads))
         print(f'{len(xs)} segments, {xs.shape[2]} frames each; {sum(p.numel() for p in model.parameters())} parameters', flush=True)
         t0 = time.time()
@@ -313,7 +364,7 @@ def main() -> None:
         # The TS port's parity case (test/transcription/ensemble.test.ts); the solo head's is in
         # export.py's piano-parity fixture.
         from .export import onset_head_case
-        case = onset_head_case(args.out_dir / head_file, 2 * len(INPUTS))
+        case = onset_head_case(args.out_dir / head_file, groups * len(INPUTS))
         path = REPO_ROOT / 'test' / 'transcription' / 'fixtures' / f'{Path(head_file).stem}.parity.json'
         path.write_text(json.dumps(case) + '\n')
         print(f'wrote {path}')
@@ -328,6 +379,22 @@ def onnx_head_weights(path: Path) -> dict[str, torch.Tensor]:
     graph = onnx.load(str(path)).graph
     return {t.name.removeprefix('head.'): torch.from_numpy(numpy_helper.to_array(t).copy())
             for t in graph.initializer if t.name.startswith('head.')}
+
+
+def widened(weights: dict[str, torch.Tensor], target: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """An exported head's weights fitted to a head with more input groups: the first convolution's
+    new input channels (placed before the register channel, which stays last) start at zero, so
+    the wider head computes what the exported one did until training teaches it the new input."""
+    w = weights['local.weight']
+    want = target['local.weight'].shape
+    if w.shape == want:
+        return weights
+    if w.shape[0] != want[0] or w.shape[1] > want[1]:
+        raise SystemExit(f'--init-from: local.weight {tuple(w.shape)} cannot start a head of {tuple(want)}')
+    grown = torch.zeros(want)
+    grown[:, :w.shape[1] - 1] = w[:, :-1]
+    grown[:, -1] = w[:, -1]
+    return {**weights, 'local.weight': grown}
 
 
 def export(model: OnsetHead, path: Path) -> None:

@@ -16,7 +16,7 @@
  *
  * Output (training/data/separated-val/, git-ignored): NNN.wav (separated, 44.1 kHz mono float),
  * NNN.clean.wav (the piano part alone, same format), NNN.mix.wav (the band mix it was separated
- * from, same format), NNN.notes.csv (onsetSec, offsetSec,
+ * from, same format), NNN.piano.wav (a five-stem separator's `piano` stem alone), NNN.notes.csv (onsetSec, offsetSec,
  * pitchMidi, velocity: offsets at the key release, as MAPS and the training labels have them),
  * index.json (sources and settings). Needs ../shared/data and Debian's musescore-general-soundfont.
  *
@@ -121,6 +121,8 @@ async function main(): Promise<void> {
       const id = String(index.length).padStart(3, '0');
       writeFileSync(join(outDir, `${id}.wav`), encodeWavFloat32(downmixToMono(transcriptionSource(stems).audio)));
       writeFileSync(join(outDir, `${id}.clean.wav`), encodeWavFloat32(downmixToMono(band.piano)));
+      // A five-stem separator's piano stem alone: it tells the piano from the pad that shares `other`.
+      if (stems.piano) writeFileSync(join(outDir, `${id}.piano.wav`), encodeWavFloat32(downmixToMono(stems.piano)));
       // The mix the stem came from: the transcriber may also listen to it (a stem loses piano).
       writeFileSync(join(outDir, `${id}.mix.wav`), encodeWavFloat32(downmixToMono(band.mix)));
       writeFileSync(

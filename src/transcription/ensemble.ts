@@ -127,14 +127,30 @@ function fitFrames(x: Float32Array, frames: number, keys: number): Float32Array 
 
 /**
  * A mix head's onset posterior [frames, keys] for a stem and the mix it was separated from: the
- * head reads the stem's ONSET_HEAD_CHANNELS, then the mix's, fitted to the stem's frames.
+ * head reads the stem's ONSET_HEAD_CHANNELS, then the mix's, then (a head of three signals) the
+ * separator's piano stem's, fitted to the stem's frames.
  */
-export async function mixHeadOnset(head: OnsetHead, stem: HeardPosteriors, mix: HeardPosteriors, frames: number, keys: number): Promise<Float32Array> {
-  return head.run([...headInputs(stem), ...headInputs(mix).map((x) => fitFrames(x, frames, keys))], frames, keys);
+export async function mixHeadOnset(
+  head: OnsetHead,
+  stem: HeardPosteriors,
+  mix: HeardPosteriors,
+  frames: number,
+  keys: number,
+  pianoStem?: HeardPosteriors,
+): Promise<Float32Array> {
+  const others = pianoStem ? [mix, pianoStem] : [mix];
+  if (head.signals !== undefined && head.signals !== 1 + others.length) {
+    throw new ModelError(`This mix head reads ${head.signals} signals; it was given ${1 + others.length}.`, STAGE);
+  }
+  return head.run([...headInputs(stem), ...others.flatMap((h) => headInputs(h).map((x) => fitFrames(x, frames, keys)))], frames, keys);
 }
 
-/** Frames each side that the onset head's output depends on (its kernels: 5, 3, 3, 5 frames). */
-export const ONSET_HEAD_RECEPTIVE_FRAMES = 6;
+/**
+ * Frames of context each side of a chunk: at least the receptive field of every head (6 frames:
+ * kernels 5, 3, 3, 5; 26 with onset_head.py's `--long-context`). More context than a head needs
+ * changes nothing, so one value serves them all.
+ */
+export const ONSET_HEAD_RECEPTIVE_FRAMES = 32;
 const ONSET_HEAD_CHUNK_FRAMES = 1000;
 /** The head's input channels per signal, in order: ours (onset, frame, offset), basic-pitch's (onset, note). */
 export const ONSET_HEAD_CHANNELS = 5;
@@ -149,9 +165,19 @@ export const ONSET_HEAD_CHANNELS = 5;
  */
 export class OnsetHead {
   readonly #session: InferenceSession;
+  /**
+   * The signals the head reads (its input channels / ONSET_HEAD_CHANNELS): 1 the onset head; 2 a
+   * mix head over stem and mix; 3 one that also reads a five-stem separator's piano stem
+   * (onset_head.py --piano-stem; evaluated by training/mix-weight.ts, not shipped). Undefined where
+   * the file does not fix its channel count.
+   */
+  readonly signals: number | undefined;
 
   private constructor(session: InferenceSession) {
     this.#session = session;
+    const meta = session.inputMetadata.find((m) => m.name === 'posteriors');
+    const channels = meta?.isTensor ? meta.shape[1] : undefined;
+    this.signals = typeof channels === 'number' ? channels / ONSET_HEAD_CHANNELS : undefined;
   }
 
   static async create(file: string, intraOpNumThreads?: number): Promise<OnsetHead> {

@@ -199,9 +199,10 @@ describe('OnsetHead', () => {
       const fixtureFile = new URL(`${headFile.replace(/\.onnx$/, '')}.parity.json`, FIXTURE);
       expect(existsSync(fixtureFile)).toBe(true);
       const kase = JSON.parse(readFileSync(fixtureFile, 'utf8')) as HeadCase;
-      const inputs = headCaseInputs(kase, 2 * ONSET_HEAD_CHANNELS);
       const head = await OnsetHead.create(join(modelPath('piano'), headFile), 1);
       try {
+        expect(head.signals).toBe(2);
+        const inputs = headCaseInputs(kase, 2 * ONSET_HEAD_CHANNELS);
         await expectHeadCase(head, kase, inputs);
         // mixHeadOnset: the stem's five channels, then the mix's, the mix cut or padded to the stem's frames.
         const heard = (xs: Float32Array[]) => ({
@@ -209,15 +210,17 @@ describe('OnsetHead', () => {
           bpOnset: xs[3],
           bpNote: xs[4],
         });
-        const longerMix = inputs.slice(5).map((x) => {
+        const longer = (xs: Float32Array[]) => xs.map((x) => {
           const y = new Float32Array(x.length + 7 * 88);
           y.set(x);
           return y;
         });
-        const viaMix = await mixHeadOnset(head, heard(inputs.slice(0, 5)), heard(longerMix), kase.frames, 88);
+        const viaMix = await mixHeadOnset(head, heard(inputs.slice(0, 5)), heard(longer(inputs.slice(5, 10))), kase.frames, 88);
         kase.probeFrames.forEach((t, i) => {
           for (let k = 0; k < 88; k++) expect(Math.abs(viaMix[t * 88 + k] - kase.onset[i][k])).toBeLessThan(1e-4);
         });
+        // A head is given the signals it was trained on, no more (a third, piano-stem signal).
+        await expect(mixHeadOnset(head, heard(inputs.slice(0, 5)), heard(inputs.slice(5, 10)), kase.frames, 88, heard(inputs.slice(0, 5)))).rejects.toThrow(/reads 2 signals/);
       } finally {
         await head.dispose();
       }
@@ -293,8 +296,8 @@ describe('PianoEnsembleTranscriber', () => {
     }
   });
 
-  const mixHeadFile = Object.values(loadPianoManifest(modelPath('piano')).ensemble?.mixHeads ?? {})[0]?.file;
-  it.skipIf(mixHeadFile === undefined)("reads the onsets from the separator's mix head, at the head's own threshold", async () => {
+  const mixHeadFiles = [...new Set(Object.values(loadPianoManifest(modelPath('piano')).ensemble?.mixHeads ?? {}).map((h) => h.file))];
+  it.skipIf(mixHeadFiles.length === 0).each(mixHeadFiles)("reads the onsets from the separator's mix head (%s), at the head's own threshold", async (mixHeadFile) => {
     const dir = mkdtempSync(join(tmpdir(), 'stemscribe-ensemble-'));
     const audio = { sampleRateHz: fixture.sampleRateHz, channels: [clip] };
     // A different "mix": the clip at half level with its second half silent.
