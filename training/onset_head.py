@@ -237,14 +237,17 @@ def build_separated_cache(dirs: list[Path], threads: int, piano_stem: bool = Fal
         ours = posteriors(resample_poly(audio, SAMPLE_RATE_HZ // g, sr // g).astype(np.float32), session, mel)
         return stack_inputs(ours, *bp(audio, sr))
 
+    def excerpts(d: Path) -> list[Path]:
+        """The separated stems (NNN.wav) of the complete excerpts: the builder writes notes last."""
+        return sorted(p for p in d.glob('*.wav')
+                      if not p.name.endswith(('.clean.wav', '.mix.wav', '.piano.wav')) and p.with_suffix('.notes.csv').exists())
+
     def folder(d: Path) -> tuple[np.ndarray, np.ndarray]:
         path = d / 'posteriors.npz'
         if path.exists():
             z = np.load(path)
             return z['x'], z['y']
-        # An excerpt is complete once its notes are written (the builder writes them last).
-        stems = sorted(p for p in d.glob('*.wav')
-                       if not p.name.endswith(('.clean.wav', '.mix.wav', '.piano.wav')) and p.with_suffix('.notes.csv').exists())
+        stems = excerpts(d)
         xs, ys = [], []
         t0 = time.time()
         for i, wav in enumerate(stems):
@@ -265,9 +268,7 @@ def build_separated_cache(dirs: list[Path], threads: int, piano_stem: bool = Fal
         if path.exists():
             return np.load(path)['x']
         stems = sorted(d.glob('*.piano.wav'))
-        wavs = sorted(p for p in d.glob('*.wav')
-                      if not p.name.endswith(('.clean.wav', '.mix.wav', '.piano.wav')) and p.with_suffix('.notes.csv').exists())
-        if [p.name.removesuffix('.piano.wav') for p in stems] != [p.stem for p in wavs]:
+        if [p.name.removesuffix('.piano.wav') for p in stems] != [p.stem for p in excerpts(d)]:
             raise SystemExit(f'{d}: not every excerpt has a piano stem (build it with a five-stem separator)')
         t0 = time.time()
         xs = []
