@@ -71,9 +71,10 @@ def _save(name: str, segments: list[tuple[np.ndarray, np.ndarray, Spans, str]], 
 
 
 def render_split(files: list[Path], n_asap: int, n_proc: int, bank_weights: dict[str, float], seg_sec: float,
-                 rng: np.random.Generator, data_dir: Path = SHARED_DATA) -> list[tuple[np.ndarray, np.ndarray, Spans, str]]:
+                 rng: np.random.Generator, data_dir: Path = SHARED_DATA,
+                 damper_scale: float = 1.0) -> list[tuple[np.ndarray, np.ndarray, Spans, str]]:
     """data_dir: the folder the sources are named relative to (midi/asap/...), wherever ASAP lies."""
-    samplers = {b: Sampler(load_bank(b)) for b in bank_weights}
+    samplers = {b: Sampler(load_bank(b), damper_scale) for b in bank_weights}
     banks = list(bank_weights)
     p_bank = np.array(list(bank_weights.values())) / sum(bank_weights.values())
     out = []
@@ -123,10 +124,10 @@ def _share(n: int, workers: int, w: int) -> int:
 
 
 def _render_train_part(task: tuple) -> list[tuple[np.ndarray, np.ndarray, Spans, str]]:
-    files, n_asap, n_proc, seg_sec, seed, w, data_dir = task
+    files, n_asap, n_proc, seg_sec, seed, w, data_dir, damper_scale = task
     # Seeded by (split seed, worker index): the same --workers gives the same set on any machine.
     rng = np.random.default_rng([seed, w])
-    segments = render_split(files, n_asap, n_proc, TRAIN_BANKS, seg_sec, rng, data_dir)
+    segments = render_split(files, n_asap, n_proc, TRAIN_BANKS, seg_sec, rng, data_dir, damper_scale)
     # int16 here, not in _save: half the bytes go back through the pipe, and the result is the same.
     return [(_pcm16(a), n, spans, src) for a, n, spans, src in segments]
 
@@ -148,6 +149,8 @@ def main() -> None:
     ap.add_argument('--data-dir', type=Path, default=SHARED_DATA,
                     help='the folder holding midi/asap (default: ../shared/data; the GPU kit unpacks its own copy)')
     ap.add_argument('--out-dir', type=Path, default=SEGMENT_DIR, help='where train/val/leak.npz go')
+    ap.add_argument('--damper-scale', type=float, default=1.0,
+                    help="x the sampler's damper release time constants (synth.py: 0.12-0.35 s)")
     args = ap.parse_args()
     asap = args.data_dir / 'midi' / 'asap'
     if not asap.is_dir():
@@ -164,15 +167,17 @@ def main() -> None:
         # leak meanwhile.
         seed = args.seed if args.train_seed is None else args.train_seed
         tasks = [(train_files, _share(args.asap, args.workers, w), _share(args.procedural, args.workers, w),
-                  args.segment_sec, seed, w, args.data_dir) for w in range(args.workers)]
+                  args.segment_sec, seed, w, args.data_dir, args.damper_scale) for w in range(args.workers)]
         parts = pool.map_async(_render_train_part, tasks)
     n_val_asap = args.val * 3 // 4
-    _save('val', render_split(val_files, n_val_asap, args.val - n_val_asap, VAL_BANKS, args.segment_sec, rng, args.data_dir),
-          args.out_dir)
+    val = render_split(val_files, n_val_asap, args.val - n_val_asap, VAL_BANKS, args.segment_sec, rng, args.data_dir,
+                       args.damper_scale)
+    _save('val', val, args.out_dir)
     _save('leak', render_leak(args.leak, args.segment_sec, rng), args.out_dir)
     if pool is None:
         train_rng = rng if args.train_seed is None else np.random.default_rng(args.train_seed)
-        train = render_split(train_files, args.asap, args.procedural, TRAIN_BANKS, args.segment_sec, train_rng, args.data_dir)
+        train = render_split(train_files, args.asap, args.procedural, TRAIN_BANKS, args.segment_sec, train_rng, args.data_dir,
+                             args.damper_scale)
     else:
         train = [s for part in parts.get() for s in part]  # worker order
         pool.close()

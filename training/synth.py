@@ -13,7 +13,8 @@ from .config import SAMPLE_RATE_HZ
 
 
 class Sampler:
-    def __init__(self, bank: dict):
+    def __init__(self, bank: dict, damper_scale: float = 1.0):
+        self.damper_scale = damper_scale  # x the release time constants below (render.py --damper-scale)
         self.audio: np.ndarray = bank['audio']
         self.samples = bank['samples']
         self.pitches = np.array([s['pitch'] for s in self.samples])
@@ -37,7 +38,7 @@ class Sampler:
             s = self._pick(pitch, velocity, instrument)
             ratio = 2.0 ** ((pitch - s['pitch']) / 12.0 + detune_cents / 1200.0)
             # Damper: exponential release after the end, faster for low notes' heavy dampers.
-            release_sec = float(np.interp(pitch, [21, 60, 108], [0.12, 0.2, 0.35])) * rng.uniform(0.7, 1.3)
+            release_sec = float(np.interp(pitch, [21, 60, 108], [0.12, 0.2, 0.35])) * rng.uniform(0.7, 1.3) * self.damper_scale
             n_out = int(min((offset - onset) + 4 * release_sec, s['length'] / ratio / sr) * sr)
             start = int(round(onset * sr))
             n_out = min(n_out, len(out) - start)
