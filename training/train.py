@@ -68,11 +68,39 @@ class Setup:
         return self.hop / self.sr
 
 
+TAIL_AFTER_FRAMES = 10  # --tail-weight: a note's key-down frames after its first 0.2 s ...
+RELEASE_FRAMES = 3  # ... and the frames just after the release of such a note
+
+
+def tail_weights(frame: torch.Tensor, weight: float) -> torch.Tensor:
+    """Key-down labels [B, T, 88] -> frame-loss weights: `weight` on the key-down frames of a note
+    after its first TAIL_AFTER_FRAMES and on the RELEASE_FRAMES after such a note's release, 1
+    elsewhere. Why: most of the offsets lost on MAPS and on the renders are notes over 0.2 s that
+    end early (models/piano/MODEL_CARD.md, "Note ends and the MAPS convention"), and those frames
+    are a small part of the frame loss."""
+    w = torch.ones_like(frame)
+    age = torch.zeros_like(frame[:, 0])
+    since_long_release = torch.full_like(frame[:, 0], RELEASE_FRAMES)
+    for t in range(frame.shape[1]):
+        f = frame[:, t]
+        released_long = (f == 0) & (age > TAIL_AFTER_FRAMES)
+        since_long_release = torch.where(released_long, torch.zeros_like(f), since_long_release + 1)
+        age = (age + 1) * f
+        late = (age > TAIL_AFTER_FRAMES) | ((f == 0) & (since_long_release < RELEASE_FRAMES))
+        w[:, t] = torch.where(late, torch.full_like(f, weight), w[:, t])
+    return w
+
+
 def loss_fn(setup: Setup, out: dict[str, torch.Tensor], lab: dict[str, torch.Tensor],
-            key_weight: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-    """key_weight [88]: per-key weights of the onset and frame losses (None: all 1)."""
+            key_weight: torch.Tensor | None = None, tail_weight: float = 1.0) -> dict[str, torch.Tensor]:
+    """key_weight [88]: per-key weights of the onset and frame losses (None: all 1); tail_weight:
+    see tail_weights (1: off)."""
     bce = torch.nn.functional.binary_cross_entropy_with_logits
-    losses = {'frame': bce(out['frame'], lab['frame'], weight=key_weight)}
+    frame_weight = key_weight
+    if tail_weight != 1.0:
+        tails = tail_weights(lab['frame'], tail_weight)
+        frame_weight = tails if key_weight is None else tails * key_weight
+    losses = {'frame': bce(out['frame'], lab['frame'], weight=frame_weight)}
     if not setup.seed:
         losses['onset'] = bce(out['onset'], lab['onset'], weight=key_weight)
         losses['offset'] = bce(out['offset'], lab['offset'])
@@ -165,6 +193,8 @@ def main() -> None:
     ap.add_argument('--lr', type=float, default=None, help='learning rate (default: the config\'s)')
     ap.add_argument('--low-key-weight', type=float, default=1.0,
                     help='weight of the onset/frame losses for keys below MIDI 48 (the register with the lowest recall)')
+    ap.add_argument('--tail-weight', type=float, default=1.0,
+                    help='weight of the key-down loss on the late frames of notes over 0.2 s and just after their release')
     ap.add_argument('--anneal-steps', type=int, default=0,
                     help='cosine-decay the learning rate to 2%% over this many steps, then stop (fine-tuning '
                          'to convergence; default: step decay x0.9 every 2,000 steps, no end)')
@@ -238,7 +268,7 @@ def main() -> None:
         labs = [labels(n, p, n_frames, setup.hop, setup.sr) for n, p in zip(notes, pedals)]
         lab = {k: torch.from_numpy(np.stack([l[k] for l in labs])).to(device) for k in labs[0]}
         out = setup.model(mel)
-        losses = loss_fn(setup, out, lab, key_weight)
+        losses = loss_fn(setup, out, lab, key_weight, args.tail_weight)
         loss = sum(losses.values())
         opt.zero_grad()
         loss.backward()
