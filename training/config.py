@@ -11,6 +11,8 @@ DATA_DIR = REPO_ROOT / 'training' / 'data'
 RUNS_DIR = REPO_ROOT / 'training' / 'runs'
 MODELS_DIR = REPO_ROOT / 'models' / 'piano'
 SEGMENT_DIR = DATA_DIR / 'segments'
+# training/separated-val.ts writes these beside each excerpt's separated stem (NNN.wav); a reader of the stems skips them.
+SEPARATED_SIBLINGS = ('.clean.wav', '.mix.wav', '.piano.wav')
 
 # Audio front end of our model (Onsets-and-Frames style log-mel).
 SAMPLE_RATE_HZ = 16000

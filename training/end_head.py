@@ -174,14 +174,12 @@ def score(model: EndHead, segment_dir: Path, threads: int) -> None:
     MAPS (measured)."""
     import json
     import onnxruntime as ort
-    import soundfile as sf
-    from . import data
     from .decode import decode_with
-    from .evaluate import MAPS_DIR, load_ref
-    from .export import posteriors
+    from .evaluate import MAPS_DIR, read_recording
+    from .export import augmented_val, posteriors
     from .features import LogMel
     from .fusion import BasicPitchPosteriors, fuse_config
-    from .train import key_notes, note_scores
+    from .train import note_scores
     manifest = json.loads((MODELS_DIR / 'manifest.json').read_text())
     cfg = manifest['ensemble']['solo']
     opts = ort.SessionOptions()
@@ -191,15 +189,11 @@ def score(model: EndHead, segment_dir: Path, threads: int) -> None:
 
     def examples(name: str):
         if name == 'val':
-            val = data.Segments('val', segment_dir)
-            augment = data.Augmenter(data.Segments('leak', segment_dir), np.random.default_rng(2024))
-            for i in range(len(val)):
-                audio, notes, _ = val.get(i)
-                yield augment(audio), key_notes(notes)
+            yield from augmented_val(segment_dir)
         else:
             for f in sorted(MAPS_DIR.glob('*.flac')):
-                audio, _ = sf.read(f, dtype='float32')
-                yield (audio.mean(1) if audio.ndim == 2 else audio), load_ref(f.with_suffix('.tsv'))[:, :3]
+                audio, ref = read_recording(f)
+                yield audio, ref[:, :3]
 
     settings = [('fused key-down (shipped)', None)] + [(f'end head, frame {t}', t) for t in (0.3, 0.4)]
     for name in ('val', 'maps'):

@@ -37,6 +37,15 @@ def load_ref(tsv: Path) -> np.ndarray:
     return rows[:, :4]
 
 
+def read_recording(flac: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A MAPS recording as mono float32 at our rate, and its reference notes (load_ref)."""
+    audio, sr = sf.read(flac, dtype='float32')
+    if audio.ndim == 2:
+        audio = audio.mean(axis=1)
+    assert sr == SAMPLE_RATE_HZ, f'{flac}: {sr} Hz'
+    return audio, load_ref(flac.with_suffix('.tsv'))
+
+
 def ensemble(audio: np.ndarray, ours: dict[str, np.ndarray], basic_pitch: BasicPitchPosteriors, cfg: dict,
              model_dir: Path = MODELS_DIR) -> np.ndarray:
     """The piano-ensemble transcriber: our posteriors fused with basic-pitch's (training/fusion.py)."""
@@ -97,22 +106,18 @@ def main() -> None:
     solo_fusion = manifest['ensemble'].get('solo', manifest['ensemble']) if 'ensemble' in manifest else None
     total_audio, total_time = 0.0, 0.0
     for f in files:
-        audio, sr = sf.read(f, dtype='float32')
-        if audio.ndim == 2:
-            audio = audio.mean(axis=1)
-        assert sr == SAMPLE_RATE_HZ, f'{f}: {sr} Hz'
-        ref = load_ref(f.with_suffix('.tsv'))
+        audio, ref = read_recording(f)
         t = time.perf_counter()
         post = posteriors(audio, session, mel)
         post_sec = time.perf_counter() - t
         est = decode_with(post, FRAME_SEC, solo_thresholds)
         dt = time.perf_counter() - t
-        total_audio += len(audio) / sr
+        total_audio += len(audio) / SAMPLE_RATE_HZ
         total_time += dt
         s = note_scores(ref, est)
         s['file'] = f.stem
         systems['ours'].append(s)
-        line = f'{f.stem:34s} ours P={s["p"]:.3f} R={s["r"]:.3f} F1={s["f1"]:.3f} F1off={s["f1_off"]:.3f} ({len(audio) / sr / dt:.0f}x rt)'
+        line = f'{f.stem:34s} ours P={s["p"]:.3f} R={s["r"]:.3f} F1={s["f1"]:.3f} F1off={s["f1_off"]:.3f} ({len(audio) / SAMPLE_RATE_HZ / dt:.0f}x rt)'
         if basic_pitch is not None:
             t = time.perf_counter()
             est_ens = ensemble(audio, post, basic_pitch, solo_fusion, args.model_dir)

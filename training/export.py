@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+from collections.abc import Iterator
 from math import gcd
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import torch
 
 from .bank import load_bank
 from .config import (CONFIGS, F_MAX_HZ, F_MIN_HZ, HOP_SAMPLES, LOG_FLOOR, MAX_MIDI, MIN_MIDI, MODELS_DIR, N_FFT,
-                     N_MELS, REPO_ROOT, RUNS_DIR, SAMPLE_RATE_HZ)
+                     N_MELS, REPO_ROOT, RUNS_DIR, SAMPLE_RATE_HZ, SEGMENT_DIR, SEPARATED_SIBLINGS)
 from .decode import FRAME_THRESHOLD, OFFSET_THRESHOLD, ONSET_THRESHOLD, decode_pedal, decode_with, drop_harmonic_ghosts
 from .features import LogMel
 from .fusion import BasicPitchPosteriors, fuse, fuse_config
@@ -177,21 +178,23 @@ MIN_DURATIONS = (0.0, 0.04, 0.06, 0.08, 0.1)
 Cache = list[tuple[dict[str, np.ndarray], tuple[np.ndarray, np.ndarray], np.ndarray]]
 
 
-def clean_val_cache(sess: ort.InferenceSession) -> Cache:
+def augmented_val(segment_dir: Path = SEGMENT_DIR) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The rendered validation set (held-out works and timbre; never MAPS) through the training
-    augmentation (fixed seed): real input is never as clean as a render, and thresholds tuned on
-    clean renders under-detect on real recordings."""
+    augmentation (fixed seed), as (audio, reference notes: onset, key release, pitch): real input is
+    never as clean as a render, and thresholds tuned on clean renders under-detect on real recordings."""
     from .data import Augmenter, Segments
     from .train import key_notes
-    val = Segments('val')
-    augment = Augmenter(Segments('leak'), np.random.default_rng(2024))
-    mel, basic_pitch = LogMel(), BasicPitchPosteriors()
-    cache = []
+    val = Segments('val', segment_dir)
+    augment = Augmenter(Segments('leak', segment_dir), np.random.default_rng(2024))
     for i in range(len(val)):
         audio, notes, _ = val.get(i)
-        audio = augment(audio)
-        cache.append((posteriors(audio, sess, mel), basic_pitch(audio), key_notes(notes)))
-    return cache
+        yield augment(audio), key_notes(notes)
+
+
+def clean_val_cache(sess: ort.InferenceSession) -> Cache:
+    """The tuning set of the solo profile: `augmented_val` through both models."""
+    mel, basic_pitch = LogMel(), BasicPitchPosteriors()
+    return [(posteriors(audio, sess, mel), basic_pitch(audio), notes) for audio, notes in augmented_val()]
 
 
 def separated_val_cache(sess: ort.InferenceSession) -> Cache | None:
@@ -205,7 +208,7 @@ def separated_val_cache(sess: ort.InferenceSession) -> Cache | None:
     import soundfile as sf
     from scipy.signal import resample_poly
     from .data import Augmenter
-    wavs = sorted(p for p in SEPARATED_DIR.glob('*.wav') if not p.name.endswith(('.clean.wav', '.mix.wav', '.piano.wav')))
+    wavs = sorted(p for p in SEPARATED_DIR.glob('*.wav') if not p.name.endswith(SEPARATED_SIBLINGS))
     if not wavs:
         return None
     mel, basic_pitch = LogMel(), BasicPitchPosteriors()

@@ -69,7 +69,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .config import DATA_DIR, HOP_SAMPLES, MIN_MIDI, MODELS_DIR, N_KEYS, REPO_ROOT, RUNS_DIR, SAMPLE_RATE_HZ
+from .config import (DATA_DIR, HOP_SAMPLES, MIN_MIDI, MODELS_DIR, N_KEYS, REPO_ROOT, RUNS_DIR, SAMPLE_RATE_HZ,
+                     SEPARATED_SIBLINGS)
 
 FRAME_SEC = HOP_SAMPLES / SAMPLE_RATE_HZ
 INPUTS = ('onset', 'frame', 'offset', 'bp_onset', 'bp_note')
@@ -240,7 +241,7 @@ def build_separated_cache(dirs: list[Path], threads: int, piano_stem: bool = Fal
     def excerpts(d: Path) -> list[Path]:
         """The separated stems (NNN.wav) of the complete excerpts: the builder writes notes last."""
         return sorted(p for p in d.glob('*.wav')
-                      if not p.name.endswith(('.clean.wav', '.mix.wav', '.piano.wav')) and p.with_suffix('.notes.csv').exists())
+                      if not p.name.endswith(SEPARATED_SIBLINGS) and p.with_suffix('.notes.csv').exists())
 
     def folder(d: Path) -> tuple[np.ndarray, np.ndarray]:
         path = d / 'posteriors.npz'
