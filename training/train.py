@@ -78,17 +78,16 @@ def tail_weights(frame: torch.Tensor, weight: float) -> torch.Tensor:
     elsewhere. Why: most of the offsets lost on MAPS and on the renders are notes over 0.2 s that
     end early (models/piano/MODEL_CARD.md, "Note ends and the MAPS convention"), and those frames
     are a small part of the frame loss."""
-    w = torch.ones_like(frame)
-    age = torch.zeros_like(frame[:, 0])
-    since_long_release = torch.full_like(frame[:, 0], RELEASE_FRAMES)
-    for t in range(frame.shape[1]):
-        f = frame[:, t]
-        released_long = (f == 0) & (age > TAIL_AFTER_FRAMES)
-        since_long_release = torch.where(released_long, torch.zeros_like(f), since_long_release + 1)
-        age = (age + 1) * f
-        late = (age > TAIL_AFTER_FRAMES) | ((f == 0) & (since_long_release < RELEASE_FRAMES))
-        w[:, t] = torch.where(late, torch.full_like(f, weight), w[:, t])
-    return w
+    # Cumulative maxima instead of a loop over frames: run lengths from the last frame without the
+    # key down, and frames since the last release of a key held longer than TAIL_AFTER_FRAMES.
+    t = torch.arange(frame.shape[1], device=frame.device).view(1, -1, 1).expand_as(frame)
+    up = frame == 0
+    age = (t - torch.cummax(torch.where(up, t, torch.full_like(t, -1)), dim=1).values) * frame
+    age_before = torch.cat([torch.zeros_like(age[:, :1]), age[:, :-1]], 1)
+    release = up & (age_before > TAIL_AFTER_FRAMES)
+    last_release = torch.cummax(torch.where(release, t, torch.full_like(t, -RELEASE_FRAMES - 1)), dim=1).values
+    late = (age > TAIL_AFTER_FRAMES) | (up & (t - last_release < RELEASE_FRAMES))
+    return torch.where(late, torch.full_like(frame, weight), torch.ones_like(frame))
 
 
 def loss_fn(setup: Setup, out: dict[str, torch.Tensor], lab: dict[str, torch.Tensor],
