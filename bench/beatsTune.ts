@@ -1,6 +1,8 @@
 /**
  * Decoder settings of the learned beat tracker, measured on one fold of ASAP
- * (`npx tsx bench/beatsTune.ts [--fold val|test] [--model-dir DIR] [--every N] [--grid NAME]`).
+ * (`npx tsx bench/beatsTune.ts [--fold val|test] [--model-dir DIR] [--tcn-dir DIR] [--every N] [--grid NAME]`).
+ * `--model-dir` is the note-level model (default models/beats-notes), `--tcn-dir` the TCN (default models/beats):
+ * a candidate exported elsewhere is measured without replacing the installed one.
  * `--grid fuse` (and `fuse-lambda`) also runs the frame-level TCN (models/beats) and decodes beats from weighted means
  * of the two networks' beat activations (downbeats from the note-level model's, as the pipeline does).
  *
@@ -14,7 +16,7 @@ import { decodeMidiNotes } from '../src/midi/decode.js';
 import { BeatModel, type BeatActivations } from '../src/postprocess/beatModel.js';
 import { decodeBeats, decodeDownbeats, type BeatDbnOptions, type DownbeatOptions } from '../src/postprocess/beatsDbn.js';
 import { beatFMeasure, medianTempoBpm, tempoAccuracy } from '../src/postprocess/metrics.js';
-import { fuseBeatActivations } from '../src/postprocess/index.js';
+import { FUSED_BEAT_DBN, FUSED_BEAT_TCN_WEIGHT, fuseBeatActivations } from '../src/postprocess/index.js';
 import { frameActivations, NOTE_BEAT_FPS, NoteBeatModel, type NoteBeatProbabilities } from '../src/postprocess/noteBeatModel.js';
 import { asapPiece, beatTableRow, listAsap, type AsapItem, type BeatBenchRow } from './postprocess.js';
 
@@ -45,6 +47,9 @@ function variants(name: string): Setting[] {
       return [5, 10, 30, 100].map((l) => v(`lambda ${l}`, {}, { transitionLambda: l }));
     case 'prior':
       return [0, 0.5, 1, 2].map((w) => v(`tempo prior ${w}`, {}, { tempoPriorWeight: w }));
+    case 'fuse-pipeline':
+      // The pipeline's own fusion and decoder, one row: for comparing candidate networks.
+      return [v(`pipeline: TCN weight ${FUSED_BEAT_TCN_WEIGHT}, DBN ${JSON.stringify(FUSED_BEAT_DBN)}`, { tcnWeight: FUSED_BEAT_TCN_WEIGHT }, FUSED_BEAT_DBN)];
     case 'fuse':
       return [0.8, 0.7, 0.6].flatMap((w) => [3, 4].map((p) => v(`TCN weight ${w}, power ${p}`, { tcnWeight: w }, { activationPower: p })));
     case 'fuse-lambda':
@@ -79,6 +84,7 @@ function evaluate(item: AsapItem, probs: NoteBeatProbabilities, s: Setting, tcn?
 
 const fold = arg('--fold', 'val');
 const modelDir = arg('--model-dir', join(import.meta.dirname, '..', 'models', 'beats-notes'));
+const tcnDir = arg('--tcn-dir', join(import.meta.dirname, '..', 'models', 'beats'));
 const every = Number(arg('--every', '1'));
 const grids = arg('--grid', 'base').split(',');
 const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as { version: string; split: { valPieces: string[]; testPieces: string[] } };
@@ -90,11 +96,12 @@ for (const item of items) probs.push(await model.noteProbabilities(decodeMidiNot
 await model.dispose();
 const tcn: BeatActivations[] = [];
 if (grids.some((g) => g.startsWith('fuse'))) {
-  const beatModel = await BeatModel.create({ intraOpNumThreads: 1 });
+  const beatModel = await BeatModel.create({ modelDir: tcnDir, intraOpNumThreads: 1 });
   for (const p of probs) tcn.push(await beatModel.activations(p.notes));
   await beatModel.dispose();
 }
-process.stdout.write(`${manifest.version}, ${fold} fold, ${items.length} performances\n\n`);
+const tcnVersion = tcn.length > 0 ? `, TCN ${(JSON.parse(readFileSync(join(tcnDir, 'manifest.json'), 'utf8')) as { version: string }).version}` : '';
+process.stdout.write(`${manifest.version}${tcnVersion}, ${fold} fold, ${items.length} performances\n\n`);
 process.stdout.write('| setting | n | beat F | downbeat F | ACC1 | ACC2 | meter (n) |\n|---|---|---|---|---|---|---|\n');
 for (const grid of grids) {
   for (const s of variants(grid)) {

@@ -65,10 +65,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--run-dir", default=str(RUN_DIR))
     ap.add_argument("--out-dir", default=str(OUT_DIR))
-    ap.add_argument("--fixture", default=str(FIXTURE))
+    ap.add_argument("--fixture", default=str(FIXTURE), help="'' = do not write the fixture")
+    ap.add_argument("--checkpoint", default="", help="default: the run's best.pt (lowest validation loss)")
+    ap.add_argument("--version", default="0.1.0", help="the manifest's version prefix")
     args = ap.parse_args()
-    run_dir, out_dir, fixture = Path(args.run_dir), Path(args.out_dir), Path(args.fixture)
-    ckpt = torch.load(run_dir / "best.pt")
+    run_dir, out_dir = Path(args.run_dir), Path(args.out_dir)
+    ckpt = torch.load(Path(args.checkpoint) if args.checkpoint else run_dir / "best.pt")
     model = BeatTCN(**CONFIGS[ckpt["config"]])
     model.load_state_dict(ckpt["model"])
     model.eval()
@@ -86,7 +88,7 @@ def main() -> None:
     log = json.loads((run_dir / "log.json").read_text()) if (run_dir / "log.json").exists() else []
     manifest = {
         "name": "beats",
-        "version": f"0.1.0-{ckpt['config']}-step{ckpt['step']}",
+        "version": f"{args.version}-{ckpt['config']}-step{ckpt['step']}",
         "license": "CC BY-NC-SA 4.0 (weights trained on ASAP, CC BY-NC-SA 4.0; see MODEL_CARD.md)",
         "file": "beats.onnx",
         "sha256": hashlib.sha256(data).hexdigest(),
@@ -98,7 +100,8 @@ def main() -> None:
         **({"tempoOutput": "tempo", "tempoBpm": [round(float(b), 4) for b in tempo_bin_bpm()]} if has_tempo else {}),
         "config": {"name": ckpt["config"], **{k: list(v) if isinstance(v, tuple) else v for k, v in CONFIGS[ckpt["config"]].items()}},
         "parameters": sum(p.numel() for p in model.parameters()),
-        "training": {"step": ckpt["step"], "valLoss": ckpt["val"], "minutes": log[-1]["minutes"] if log else None},
+        "training": {"step": ckpt["step"], "valLoss": ckpt["val"],
+                     "minutes": next((r["minutes"] for r in log if r["step"] == ckpt["step"]), log[-1]["minutes"] if log else None)},
         "split": split_summary(folds),
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
@@ -115,6 +118,10 @@ def main() -> None:
     tempo_fields = {}
     if has_tempo:  # argmax class per frame, checked by the TS test
         tempo_fields["tempoArgmax"] = [int(k) for k in runs[1][0].argmax(-1)]
+    if not args.fixture:
+        print("wrote", onnx_path, len(data), "bytes")
+        return
+    fixture = Path(args.fixture)
     fixture.parent.mkdir(parents=True, exist_ok=True)
     fixture.write_text(json.dumps({
         "notes": [[round(float(v), 6) for v in row] for row in notes],

@@ -28,6 +28,7 @@ from .note_features import (
     sort_notes,
 )
 from .note_model import NOTE_CONFIGS, NoteBeatCRNN
+from .onnx_weights import load_note_onnx
 from .train import TEMPO_SOFT  # soft tempo targets: the frame-level model's, same classes
 
 RUN_DIR = ROOT / "training" / "runs" / "beats-notes"
@@ -124,6 +125,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--run-dir", default=str(RUN_DIR))
+    ap.add_argument("--init", default="", help="start from these weights: a checkpoint or an exported ONNX file such as "
+                    "models/beats-notes/beats.onnx (a new schedule; --resume continues a run instead)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -133,6 +136,12 @@ def main() -> None:
     val = folds["val"][::2]  # every 2nd val performance, whole (about 170k notes)
     model = NoteBeatCRNN(**NOTE_CONFIGS[args.config])
     print(f"train {len(train)} performances, val {len(val)}; parameters {sum(p.numel() for p in model.parameters())}", flush=True)
+    if args.init.endswith(".onnx"):
+        load_note_onnx(model, args.init)
+        print("init from", args.init, flush=True)
+    elif args.init:
+        model.load_state_dict(torch.load(args.init, weights_only=False)["model"])
+        print("init from", args.init, flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     run_dir = Path(args.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)

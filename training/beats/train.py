@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from .data import ROOT, drop_and_add_notes, load_all, split
 from .features import FPS, TEMPO_BINS, beat_features, targets, tempo_targets
 from .model import CONFIGS, BeatTCN
+from .onnx_weights import load_tcn_onnx
 
 RUN_DIR = ROOT / "training" / "runs" / "beats"
 CROP_SEC = 60.0
@@ -116,7 +117,8 @@ def main() -> None:
     ap.add_argument("--val-every", type=int, default=150)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
-    ap.add_argument("--init", default="", help="start from these weights (matching tensors only), e.g. a run without the tempo head")
+    ap.add_argument("--init", default="", help="start from these weights: a checkpoint (matching tensors only, e.g. a run "
+                    "without the tempo head) or an exported ONNX file such as models/beats/beats.onnx")
     ap.add_argument("--tempo-weight", type=float, default=0.1)
     ap.add_argument("--run-dir", default=str(RUN_DIR))
     args = ap.parse_args()
@@ -135,7 +137,10 @@ def main() -> None:
     print(f"train {len(train)} performances, val {len(val)}", flush=True)
     model = BeatTCN(**CONFIGS[args.config])
     print("parameters", sum(p.numel() for p in model.parameters()), flush=True)
-    if args.init:
+    if args.init.endswith(".onnx"):
+        load_tcn_onnx(model, args.init)
+        print("init from", args.init, flush=True)
+    elif args.init:
         init = torch.load(args.init, weights_only=False)["model"]
         missing, unexpected = model.load_state_dict(init, strict=False)
         print("init from", args.init, "new:", missing, "dropped:", unexpected, flush=True)
@@ -183,6 +188,8 @@ def main() -> None:
             if v < best:
                 best = v
                 torch.save({"model": model.state_dict(), "config": args.config, "step": step, "val": v}, run_dir / "best.pt")
+            # Every validated step is kept (about 0.3 MB): the loss picks best.pt, the decoded beat F may pick another.
+            torch.save({"model": model.state_dict(), "config": args.config, "step": step, "val": v}, run_dir / f"step{step}.pt")
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "best": best, "step": step}, run_dir / "last.pt")
             (run_dir / "log.json").write_text(json.dumps(log, indent=1))
     print("done", step, "steps, best val", best, flush=True)
