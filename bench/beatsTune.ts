@@ -95,12 +95,13 @@ const probs: NoteBeatProbabilities[] = [];
 for (const item of items) probs.push(await model.noteProbabilities(decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)))));
 await model.dispose();
 const tcn: BeatActivations[] = [];
+let tcnVersion = '';
 if (grids.some((g) => g.startsWith('fuse'))) {
   const beatModel = await BeatModel.create({ modelDir: tcnDir, intraOpNumThreads: 1 });
+  tcnVersion = `, TCN ${beatModel.manifest.version}`;
   for (const p of probs) tcn.push(await beatModel.activations(p.notes));
   await beatModel.dispose();
 }
-const tcnVersion = tcn.length > 0 ? `, TCN ${(JSON.parse(readFileSync(join(tcnDir, 'manifest.json'), 'utf8')) as { version: string }).version}` : '';
 process.stdout.write(`${manifest.version}${tcnVersion}, ${fold} fold, ${items.length} performances\n\n`);
 process.stdout.write('| setting | n | beat F | downbeat F | ACC1 | ACC2 | meter (n) |\n|---|---|---|---|---|---|---|\n');
 for (const grid of grids) {

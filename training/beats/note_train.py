@@ -22,13 +22,14 @@ import torch.nn.functional as F
 
 from .data import ROOT, Performance, drop_and_add_notes, load_all, split
 from .note_features import (
+    NB_NOTE_FEATURES,
     note_features,
     note_targets,
     note_tempo_targets,
     sort_notes,
 )
 from .note_model import NOTE_CONFIGS, NoteBeatCRNN
-from .onnx_weights import load_note_onnx
+from .onnx_weights import init_weights, load_note_onnx
 from .train import TEMPO_SOFT  # soft tempo targets: the frame-level model's, same classes
 
 RUN_DIR = ROOT / "training" / "runs" / "beats-notes"
@@ -136,12 +137,8 @@ def main() -> None:
     val = folds["val"][::2]  # every 2nd val performance, whole (about 170k notes)
     model = NoteBeatCRNN(**NOTE_CONFIGS[args.config])
     print(f"train {len(train)} performances, val {len(val)}; parameters {sum(p.numel() for p in model.parameters())}", flush=True)
-    if args.init.endswith(".onnx"):
-        load_note_onnx(model, args.init)
-        print("init from", args.init, flush=True)
-    elif args.init:
-        model.load_state_dict(torch.load(args.init, weights_only=False)["model"])
-        print("init from", args.init, flush=True)
+    if args.init:
+        init_weights(model, args.init, load_note_onnx, NB_NOTE_FEATURES)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     run_dir = Path(args.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)

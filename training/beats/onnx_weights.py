@@ -4,10 +4,12 @@ can resume from what is installed (the checkpoints of earlier runs are not kept 
   load_tcn_onnx(BeatTCN(...), "models/beats/beats.onnx")
   load_note_onnx(NoteBeatCRNN(...), "models/beats-notes/beats.onnx")
 
-Both check the result against onnxruntime on random features (check_against_onnx)."""
+init_weights(), behind the training scripts' --init, also accepts a checkpoint, and checks weights
+read from ONNX against onnxruntime on random features (check_against_onnx)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import onnx
@@ -88,18 +90,35 @@ def load_note_onnx(model: nn.Module, onnx_path: str | Path) -> None:
 
 
 @torch.no_grad()
-def check_against_onnx(wrapped: nn.Module, onnx_path: str | Path, nb_features: int, frames: int = 400,
+def check_against_onnx(model: nn.Module, onnx_path: str | Path, nb_features: int, frames: int = 400,
                        tolerance: float = 1e-4) -> float:
-    """Max abs difference between the module's first output and onnxruntime's on random features."""
+    """Max abs difference between the sigmoid of the module's beat/downbeat logits and the ONNX
+    file's first output (export.WithSigmoid's probabilities) on random features. Leaves the module
+    in the mode it was in."""
     import onnxruntime as ort
 
     x = np.random.default_rng(0).random((1, frames, nb_features), dtype=np.float32)
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     ref = sess.run(None, {sess.get_inputs()[0].name: x})[0]
-    wrapped.eval()
-    ours = wrapped(torch.from_numpy(x))
-    ours = (ours[0] if isinstance(ours, tuple) else ours).numpy()
+    was_training = model.training
+    model.eval()
+    out = model(torch.from_numpy(x))
+    model.train(was_training)
+    ours = torch.sigmoid(out[0] if isinstance(out, tuple) else out).numpy()
     diff = float(np.abs(ours - ref).max())
     if diff > tolerance:
         raise ValueError(f"{onnx_path}: PyTorch and onnxruntime differ by {diff}")
     return diff
+
+
+def init_weights(model: nn.Module, path: str, load_onnx: Callable[[nn.Module, str], None], nb_features: int,
+                 strict: bool = True) -> None:
+    """--init: an exported ONNX file (read with load_onnx, then checked against onnxruntime) or a
+    checkpoint's "model" (strict=False keeps only the matching tensors, e.g. from a run without the
+    tempo head)."""
+    if path.endswith(".onnx"):
+        load_onnx(model, path)
+        print("init from", path, "(onnxruntime max diff", check_against_onnx(model, path, nb_features), ")", flush=True)
+        return
+    missing, unexpected = model.load_state_dict(torch.load(path, weights_only=False)["model"], strict=strict)
+    print("init from", path, "new:", missing, "dropped:", unexpected, flush=True)

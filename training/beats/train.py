@@ -19,9 +19,9 @@ import torch
 import torch.nn.functional as F
 
 from .data import ROOT, drop_and_add_notes, load_all, split
-from .features import FPS, TEMPO_BINS, beat_features, targets, tempo_targets
+from .features import FPS, NB_FEATURES, TEMPO_BINS, beat_features, targets, tempo_targets
 from .model import CONFIGS, BeatTCN
-from .onnx_weights import load_tcn_onnx
+from .onnx_weights import init_weights, load_tcn_onnx
 
 RUN_DIR = ROOT / "training" / "runs" / "beats"
 CROP_SEC = 60.0
@@ -137,13 +137,8 @@ def main() -> None:
     print(f"train {len(train)} performances, val {len(val)}", flush=True)
     model = BeatTCN(**CONFIGS[args.config])
     print("parameters", sum(p.numel() for p in model.parameters()), flush=True)
-    if args.init.endswith(".onnx"):
-        load_tcn_onnx(model, args.init)
-        print("init from", args.init, flush=True)
-    elif args.init:
-        init = torch.load(args.init, weights_only=False)["model"]
-        missing, unexpected = model.load_state_dict(init, strict=False)
-        print("init from", args.init, "new:", missing, "dropped:", unexpected, flush=True)
+    if args.init:
+        init_weights(model, args.init, load_tcn_onnx, NB_FEATURES, strict=False)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     run_dir = Path(args.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
