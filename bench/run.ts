@@ -17,6 +17,7 @@
  *          --e2e-seconds S    length of each mix (default 15 quick, 20 full)
  *          --e2e-separators a,b   only these separators (e.g. unmix,none)
  *          --e2e-transcribers a,b only these transcribers
+ *          --e2e-oracle           also the true piano and its ideal ratio mask as stems (upper bounds)
  *          --e2e-piano k          rendered, recorded or both (default: both; quick: rendered)
  *          --only a,b         run only these sections (names above)
  *          --speed-args "..." arguments for bench/speed.ts (default by mode)
@@ -46,6 +47,7 @@ interface Args {
   e2eSeparators?: string[];
   e2eTranscribers?: string[];
   e2ePiano?: PianoAudio[];
+  e2eOracle?: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -63,6 +65,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--e2e-mixes') args.e2eMixes = Number(argv[++i]);
     else if (a === '--e2e-seconds') args.e2eSeconds = Number(argv[++i]);
     else if (a === '--e2e-separators') args.e2eSeparators = (argv[++i] ?? '').split(',').filter(Boolean);
+    else if (a === '--e2e-oracle') args.e2eOracle = true;
     else if (a === '--e2e-transcribers') args.e2eTranscribers = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (a === '--e2e-piano') {
       const v = argv[++i] ?? '';
@@ -119,6 +122,7 @@ async function main(): Promise<void> {
       mixes: args.e2eMixes,
       seconds: args.e2eSeconds,
       ...(args.e2eSeparators ? { separators: args.e2eSeparators } : {}),
+      ...(args.e2eOracle ? { oracle: true } : {}),
       ...(args.e2eTranscribers ? { transcribers: args.e2eTranscribers } : {}),
       ...(args.e2ePiano ? { pianoAudio: args.e2ePiano } : {}),
     }),

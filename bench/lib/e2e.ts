@@ -17,6 +17,7 @@ import type { AudioData, Note, Separator, TranscribeOptions, Transcriber } from 
 import { resampleAudio } from '../../src/audio/resample.js';
 import { cropAudio, cropNotes, durationSec, listMaps, loadAudio, MAPS_DIR } from './data.js';
 import { mean, num, pct, table } from './markdown.js';
+import { idealRatioMask } from './oracle.js';
 import { timed, tryImport } from './modules.js';
 import { scoreTranscription } from './transcription.js';
 import { availableSeparators, availableTranscribers } from './transcribers.js';
@@ -149,6 +150,12 @@ export interface E2eOptions {
   separators?: readonly string[];
   /** Only these transcribers; default all installed. */
   transcribers?: readonly string[];
+  /**
+   * Also transcribe, with each separator's decoding (its profile and mix head), two oracle stems:
+   * the true piano (a perfect separator) and the ideal ratio mask of piano against the rest of the
+   * mix (the best a spectral mask can do). They bound what a better separator could gain.
+   */
+  oracle?: boolean;
 }
 
 /**
@@ -275,6 +282,10 @@ export async function runE2eSection(quick: boolean, log: (s: string) => void, op
         const source = transcriptionSource(value);
         const candidates: Array<[string, AudioData]> = [[source.label, source.audio]];
         if (value.piano) candidates.push(['piano (stem alone)', value.piano]);
+        if (opts.oracle) {
+          const rest: AudioData = { sampleRateHz: m.mix.sampleRateHz, channels: m.mix.channels.map((c, k) => c.map((v, i) => v - (m.piano.channels[k][i] ?? 0))) };
+          candidates.push(['oracle: true piano', m.piano], ['oracle: ideal ratio mask', idealRatioMask([m.piano, rest], m.mix)[0]]);
+        }
         separated.set(`${m.name}|${sepName}`, candidates.map(([label, audio]) => {
           const sdr = framewiseMedianSdr(m.piano.channels, audio.channels, SAMPLE_RATE_HZ).medianSdr;
           log(`  ${sepName} on ${m.name}: ${num(durationSec(m.mix) / sec, 2)}x RT, ${label}-vs-piano SDR ${num(sdr)} dB`);

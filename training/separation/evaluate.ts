@@ -23,11 +23,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildMixes } from '../../bench/lib/e2e.js';
 import { loadAudio, MUSDB_DIR } from '../../bench/lib/data.js';
+import { idealRatioMask } from '../../bench/lib/oracle.js';
 import { scoreStems } from '../../bench/lib/separation.js';
 import { scoreTranscription } from '../../bench/lib/transcription.js';
 import { framewiseMedianSdr } from '../../src/eval/separation.js';
 import { createSeparator, type SeparatorName } from '../../src/separation/index.js';
-import { istftStereo, stftStereo } from '../../src/separation/unmix.js';
 import { createTranscriber } from '../../src/transcription/index.js';
 import { foldPianoIntoOther, presentStems, transcriptionSource } from '../../src/separation/stems.js';
 import type { AudioData, Separator, StemName, Stems } from '../../src/types.js';
@@ -92,30 +92,13 @@ function loadTestSongs(limit: number, only?: number): TestSong[] {
   });
 }
 
-/** Oracle ideal ratio mask (open-unmix's IRM1: magnitude ratios) at 44.1 kHz, n_fft 4096, hop 1024. */
+/** The oracle ideal ratio mask over the song's stems (bench/lib/oracle.ts). */
 function oracleIrm(stems: Stems, mix: AudioData): Stems {
-  const nFft = 4096;
-  const hop = 1024;
-  const n = mix.channels[0].length;
   const names = presentStems(stems).map(([k]) => k);
-  const specs = names.map((s) => { const a = stems[s] as AudioData; return stftStereo(a.channels[0], a.channels[1], nFft, hop); });
-  const mixSpec = stftStereo(mix.channels[0], mix.channels[1], nFft, hop);
-  const size = mixSpec[0].re.length;
+  const masked = idealRatioMask(names.map((k) => stems[k] as AudioData), mix);
   const out = {} as Stems;
   names.forEach((name, j) => {
-    const masked = [0, 1].map((c) => {
-      const re = new Float32Array(size);
-      const im = new Float32Array(size);
-      for (let i = 0; i < size; i++) {
-        let total = 0;
-        for (const s of specs) total += Math.hypot(s[c].re[i], s[c].im[i]);
-        const m = total > 0 ? Math.hypot(specs[j][c].re[i], specs[j][c].im[i]) / total : 0;
-        re[i] = m * mixSpec[c].re[i];
-        im[i] = m * mixSpec[c].im[i];
-      }
-      return { re, im };
-    });
-    out[name] = { sampleRateHz: mix.sampleRateHz, channels: istftStereo(masked[0], masked[1], nFft, hop, n) };
+    out[name] = masked[j];
   });
   return out;
 }
