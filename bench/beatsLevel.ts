@@ -7,7 +7,8 @@
  * best phase), beats interpolated between them (x2, x3), and the 3:2 and 2:3 grids. If the
  * oracle gains little, the errors are not one wrong metrical level per piece but local ones
  * (level switches inside a piece, beats outside the window), which a per-piece level choice
- * cannot fix. Also: the beat F with a 150 ms window, and the tracked-to-annotated beat count.
+ * cannot fix. Also: the beat F with a 150 ms window, the tracked-to-annotated beat count, and the
+ * beat F by the annotated time signature (ASAP's beat in 6/8, 9/8, 12/8 is the dotted note).
  */
 import { readFileSync } from 'node:fs';
 import { decodeMidiNotes } from '../src/midi/decode.js';
@@ -51,6 +52,8 @@ const wins: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0])
 let oracleSum = 0;
 let wideSum = 0;
 const countRatios: number[] = [];
+/** Per annotated first time signature: beat F and tracked/annotated count of each performance. */
+const bySignature = new Map<string, Array<{ beatF: number; ratio: number }>>();
 try {
   for (const item of items) {
     const notes = decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)));
@@ -67,6 +70,8 @@ try {
     oracleSum += best[winner];
     wideSum += beatFMeasure(ref, tracked.beatsSec, 0.15);
     countRatios.push(tracked.beatsSec.length / Math.max(1, ref.length));
+    const signature = item.annotations.firstTimeSignature ?? '?';
+    bySignature.set(signature, [...(bySignature.get(signature) ?? []), { beatF: best.x1, ratio: countRatios[countRatios.length - 1] }]);
   }
 } finally {
   await tcn.dispose();
@@ -82,3 +87,16 @@ console.log(`| performances where it is best (by > 2 points) | ${names.map((n) =
 const sorted = [...countRatios].sort((a, b) => a - b);
 const q = (p: number): string => sorted[Math.floor(p * (sorted.length - 1))].toFixed(2);
 console.log(`\ntracked / annotated beat count: quartiles ${q(0.25)} / ${q(0.5)} / ${q(0.75)}, ${countRatios.filter((r) => r > 1.25).length} of ${items.length} above 1.25`);
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const compound = (sig: string): boolean => [6, 9, 12].includes(Number(sig.split('/')[0]));
+console.log('\n| annotated time signature | performances | beat F | median tracked / annotated beats |\n|---|---|---|---|');
+const groups: Array<[string, Array<{ beatF: number; ratio: number }>]> = [
+  ...[...bySignature.entries()].sort(([a], [b]) => a.localeCompare(b)),
+  ['all compound (6, 9, 12 over n)', [...bySignature.entries()].filter(([k]) => compound(k)).flatMap(([, v]) => v)],
+  ['all simple', [...bySignature.entries()].filter(([k]) => !compound(k)).flatMap(([, v]) => v)],
+];
+for (const [sig, rs] of groups) {
+  if (rs.length === 0) continue;
+  console.log(`| ${sig} | ${rs.length} | ${((100 * rs.reduce((a, r) => a + r.beatF, 0)) / rs.length).toFixed(1)} | ${median(rs.map((r) => r.ratio)).toFixed(2)} |`);
+}

@@ -31,6 +31,7 @@ def main() -> None:
     ap.add_argument("--checkpoint", default=str(ROOT / "training" / "runs" / "beats-notes" / "best.pt"))
     ap.add_argument("--out-dir", default=str(OUT_DIR))
     ap.add_argument("--fixture", default=str(FIXTURE), help="'' = do not write the fixture")
+    ap.add_argument("--version", default="0.2.0", help="the manifest's version prefix (the config and step are appended)")
     args = ap.parse_args()
     ckpt_path, out_dir = Path(args.checkpoint), Path(args.out_dir)
     ckpt = torch.load(ckpt_path, weights_only=False)
@@ -51,7 +52,7 @@ def main() -> None:
     minutes = next((r["minutes"] for r in log if r["step"] == ckpt["step"]), None)
     manifest = {
         "name": "beats-notes",
-        "version": f"0.2.0-{ckpt['config']}-step{ckpt['step']}",
+        "version": f"{args.version}-{ckpt['config']}-step{ckpt['step']}" + ("-averaged" if ckpt.get("averaged") else ""),
         "license": "CC BY-NC-SA 4.0 (weights trained on ASAP, CC BY-NC-SA 4.0; see MODEL_CARD.md)",
         "file": "beats.onnx",
         "sha256": hashlib.sha256(data).hexdigest(),
@@ -63,7 +64,8 @@ def main() -> None:
         "tempoBpm": [round(float(b), 4) for b in tempo_bin_bpm()],
         "config": {"name": ckpt["config"], **NOTE_CONFIGS[ckpt["config"]]},
         "parameters": sum(p.numel() for p in model.parameters()),
-        "training": {"step": ckpt["step"], "valLoss": ckpt["val"], "minutes": minutes},
+        "training": {"step": ckpt["step"], "valLoss": ckpt["val"], "minutes": minutes,
+                     **({"averagedFrom": ckpt["averaged"]} if ckpt.get("averaged") else {})},
         "split": split_summary(folds),
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
