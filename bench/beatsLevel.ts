@@ -17,6 +17,7 @@ import { DEFAULT_LEARNED_DECODER, trackBeatsAndMeter } from '../src/postprocess/
 import { beatFMeasure } from '../src/postprocess/metrics.js';
 import { NoteBeatModel } from '../src/postprocess/noteBeatModel.js';
 import { gridPoints } from '../src/postprocess/quantize.js';
+import { mean } from './lib/markdown.js';
 import { asapPiece, heldOutBeatPieces, listAsap } from './postprocess.js';
 
 const args = process.argv.slice(2);
@@ -69,9 +70,10 @@ try {
     wins[winner]++;
     oracleSum += best[winner];
     wideSum += beatFMeasure(ref, tracked.beatsSec, 0.15);
-    countRatios.push(tracked.beatsSec.length / Math.max(1, ref.length));
+    const ratio = tracked.beatsSec.length / Math.max(1, ref.length);
+    countRatios.push(ratio);
     const signature = item.annotations.firstTimeSignature ?? '?';
-    bySignature.set(signature, [...(bySignature.get(signature) ?? []), { beatF: best.x1, ratio: countRatios[countRatios.length - 1] }]);
+    bySignature.set(signature, [...(bySignature.get(signature) ?? []), { beatF: best.x1, ratio }]);
   }
 } finally {
   await tcn.dispose();
@@ -98,5 +100,5 @@ const groups: Array<[string, Array<{ beatF: number; ratio: number }>]> = [
 ];
 for (const [sig, rs] of groups) {
   if (rs.length === 0) continue;
-  console.log(`| ${sig} | ${rs.length} | ${((100 * rs.reduce((a, r) => a + r.beatF, 0)) / rs.length).toFixed(1)} | ${median(rs.map((r) => r.ratio)).toFixed(2)} |`);
+  console.log(`| ${sig} | ${rs.length} | ${(100 * mean(rs.map((r) => r.beatF))).toFixed(1)} | ${median(rs.map((r) => r.ratio)).toFixed(2)} |`);
 }

@@ -18,6 +18,7 @@ import { decodeBeats, decodeDownbeats, type BeatDbnOptions, type DownbeatOptions
 import { beatFMeasure, medianTempoBpm, tempoAccuracy } from '../src/postprocess/metrics.js';
 import { FUSED_BEAT_DBN, FUSED_BEAT_TCN_WEIGHT, fuseBeatActivations } from '../src/postprocess/index.js';
 import { frameActivations, NOTE_BEAT_FPS, NoteBeatModel, type NoteBeatProbabilities } from '../src/postprocess/noteBeatModel.js';
+import { mean } from './lib/markdown.js';
 import { asapPiece, beatTableRow, listAsap, type AsapItem, type BeatBenchRow } from './postprocess.js';
 
 interface Setting {
@@ -28,15 +29,12 @@ interface Setting {
   /** With the TCN's activations: their weight in the mean (1: the TCN alone). */
   tcnWeight?: number;
   /**
-   * Diagnostic only (an oracle): restrict the DBN's tempo to the annotated median tempo divided and
-   * multiplied by this factor, to see how much a right global metrical level would be worth.
+   * Restrict the DBN's tempo to a centre divided and multiplied by `factor`. The centre is the
+   * annotated median tempo (`annotated`: an oracle, to see what a right global metrical level would
+   * be worth) or the note-level model's piece tempo (`tempo-head`: the class with the most posterior
+   * mass summed over all notes).
    */
-  oracleBandFactor?: number;
-  /**
-   * Restrict the DBN's tempo to the piece's tempo from the note-level model's tempo head (the class
-   * with the most posterior mass summed over all notes), divided and multiplied by this factor.
-   */
-  tempoHeadBandFactor?: number;
+  tempoBand?: { centre: 'annotated' | 'tempo-head'; factor: number };
 }
 
 const BASE: Setting = { label: 'base', floor: 0.02, dbn: { activationPower: 1, transitionLambda: 10 } };
@@ -70,9 +68,9 @@ function variants(name: string): Setting[] {
       // switching to the double level inside a piece (bench/beatsLevel.ts)?
       return [5, 10, 20, 40].map((l) => v(`TCN weight 0.7, power 4, lambda ${l}`, { tcnWeight: 0.7 }, { activationPower: 4, transitionLambda: l }));
     case 'oracle-band':
-      return [1.25, 1.5, 2].map((f) => v(`oracle: pipeline, tempo within annotated median x/÷ ${f}`, { tcnWeight: FUSED_BEAT_TCN_WEIGHT, oracleBandFactor: f }, FUSED_BEAT_DBN));
+      return [1.25, 1.5, 2].map((f) => v(`oracle: pipeline, tempo within annotated median x/÷ ${f}`, { tcnWeight: FUSED_BEAT_TCN_WEIGHT, tempoBand: { centre: 'annotated', factor: f } }, FUSED_BEAT_DBN));
     case 'tempo-band':
-      return [1.5, 1.75, 2.1].map((f) => v(`pipeline, tempo within the tempo head's piece tempo x/÷ ${f}`, { tcnWeight: FUSED_BEAT_TCN_WEIGHT, tempoHeadBandFactor: f }, FUSED_BEAT_DBN));
+      return [1.5, 1.75, 2.1].map((f) => v(`pipeline, tempo within the tempo head's piece tempo x/÷ ${f}`, { tcnWeight: FUSED_BEAT_TCN_WEIGHT, tempoBand: { centre: 'tempo-head', factor: f } }, FUSED_BEAT_DBN));
     case 'obs':
       return [8, 16, 32].map((o) => v(`observation lambda ${o}`, {}, { observationLambda: o }));
     default:
@@ -95,18 +93,18 @@ function pieceTempoBpm(probs: NoteBeatProbabilities): number {
   return probs.tempoBpm[best];
 }
 
+const tempoLimits = (centreBpm: number, factor: number): Partial<BeatDbnOptions> => ({ minBpm: centreBpm / factor, maxBpm: centreBpm * factor });
+
 function evaluate(item: AsapItem, probs: NoteBeatProbabilities, s: Setting, tcn?: BeatActivations): BeatBenchRow {
   const noteAct = frameActivations(probs, NOTE_BEAT_FPS, s.floor);
   const act = s.tcnWeight !== undefined && tcn ? fuseBeatActivations(tcn, noteAct, s.tcnWeight) : noteAct;
   const onsets = probs.notes.map((n) => n.onsetSec);
   const ref = item.annotations;
   const refBpm = medianTempoBpm(ref.beatsSec);
-  const centreBpm = s.oracleBandFactor !== undefined ? refBpm : s.tempoHeadBandFactor !== undefined ? pieceTempoBpm(probs) : undefined;
-  const factor = s.oracleBandFactor ?? s.tempoHeadBandFactor ?? 1;
-  const band = centreBpm !== undefined ? { minBpm: centreBpm / factor, maxBpm: centreBpm * factor } : {};
+  const band = s.tempoBand ? tempoLimits(s.tempoBand.centre === 'annotated' ? refBpm : pieceTempoBpm(probs), s.tempoBand.factor) : {};
   const beats = decodeBeats(act, Math.min(...onsets), Math.max(...onsets), { ...s.dbn, ...band });
   const meter = decodeDownbeats(noteAct, beats, s.downbeats);
-  const { acc1, acc2 } = tempoAccuracy(medianTempoBpm(ref.beatsSec), medianTempoBpm(beats));
+  const { acc1, acc2 } = tempoAccuracy(refBpm, medianTempoBpm(beats));
   const family = (n: number): string => (n % 3 === 0 ? 'triple' : n % 2 === 0 ? 'duple' : 'other');
   const refBar = ref.firstBeatsPerBar;
   const meterCorrect = refBar === undefined || family(refBar) === 'other' ? undefined : family(refBar) === family(meter.beatsPerBar);
@@ -120,8 +118,8 @@ function evaluate(item: AsapItem, probs: NoteBeatProbabilities, s: Setting, tcn?
 function pieceMeanPct(items: readonly AsapItem[], rows: readonly BeatBenchRow[]): string {
   const byPiece = new Map<string, number[]>();
   items.forEach((item, i) => byPiece.set(asapPiece(item.name), [...(byPiece.get(asapPiece(item.name)) ?? []), rows[i].beatF]));
-  const means = [...byPiece.values()].map((fs) => fs.reduce((a, b) => a + b, 0) / fs.length);
-  return `${((100 * means.reduce((a, b) => a + b, 0)) / means.length).toFixed(1)} (${means.length})`;
+  const means = [...byPiece.values()].map(mean);
+  return `${(100 * mean(means)).toFixed(1)} (${means.length})`;
 }
 
 const fold = arg('--fold', 'val');

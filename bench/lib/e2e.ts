@@ -268,6 +268,15 @@ export async function runE2eSection(quick: boolean, log: (s: string) => void, op
   // Per (mix, separator): what the product transcribes (separation/stems.ts transcriptionSource)
   // and, for a five-stem separator, also its `piano` stem alone, to see what the split is worth.
   const separated = new Map<string, Array<{ label: string; audio: AudioData; sec: number; sdr: number }>>();
+  // The oracle stems depend only on the mix: made once, then decoded as each separator's stem.
+  const oracleStems = new Map<string, Array<[string, AudioData, number]>>();
+  if (opts.oracle) {
+    for (const m of mixes) {
+      const rest: AudioData = { sampleRateHz: m.mix.sampleRateHz, channels: m.mix.channels.map((c, k) => c.map((v, i) => v - (m.piano.channels[k][i] ?? 0))) };
+      // No separation time: an oracle knows the answer.
+      oracleStems.set(m.name, [['oracle: true piano', m.piano, 0], ['oracle: ideal ratio mask', idealRatioMask([m.piano, rest], m.mix)[0], 0]]);
+    }
+  }
   for (const sepName of separators.names.filter((n) => n !== 'none')) {
     let sep: Separator;
     try {
@@ -280,16 +289,11 @@ export async function runE2eSection(quick: boolean, log: (s: string) => void, op
       for (const m of mixes) {
         const { value, sec } = await timed(() => sep.separate(m.mix));
         const source = transcriptionSource(value);
-        const candidates: Array<[string, AudioData]> = [[source.label, source.audio]];
-        if (value.piano) candidates.push(['piano (stem alone)', value.piano]);
-        if (opts.oracle) {
-          const rest: AudioData = { sampleRateHz: m.mix.sampleRateHz, channels: m.mix.channels.map((c, k) => c.map((v, i) => v - (m.piano.channels[k][i] ?? 0))) };
-          candidates.push(['oracle: true piano', m.piano], ['oracle: ideal ratio mask', idealRatioMask([m.piano, rest], m.mix)[0]]);
-        }
-        separated.set(`${m.name}|${sepName}`, candidates.map(([label, audio]) => {
+        const candidates: Array<[string, AudioData, number]> = [[source.label, source.audio, sec]];
+        if (value.piano) candidates.push(['piano (stem alone)', value.piano, sec]);
+        candidates.push(...(oracleStems.get(m.name) ?? []));
+        separated.set(`${m.name}|${sepName}`, candidates.map(([label, audio, stemSec]) => {
           const sdr = framewiseMedianSdr(m.piano.channels, audio.channels, SAMPLE_RATE_HZ).medianSdr;
-          // An oracle stem took no separation time.
-          const stemSec = label.startsWith('oracle') ? 0 : sec;
           log(`  ${sepName} on ${m.name}: ${stemSec > 0 ? `${num(durationSec(m.mix) / stemSec, 2)}x RT, ` : ''}${label}-vs-piano SDR ${num(sdr)} dB`);
           return { label, audio, sec: stemSec, sdr };
         }));
