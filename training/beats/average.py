@@ -34,7 +34,7 @@ def main() -> None:
         init_weights(model, path, load_note_onnx, NB_NOTE_FEATURES)
         states.append(model.state_dict())
         if not path.endswith(".onnx"):
-            step = int(torch.load(path, weights_only=False)["step"])
+            step = int(torch.load(path, weights_only=False, map_location="cpu")["step"])
     # Integer buffers (none in this model today) would not average; keep the first input's.
     mean = {k: (sum(s[k] for s in states) / len(states)) if states[0][k].is_floating_point() else states[0][k] for k in states[0]}
     out = Path(args.out)

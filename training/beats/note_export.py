@@ -34,7 +34,7 @@ def main() -> None:
     ap.add_argument("--version", default="0.2.0", help="the manifest's version prefix (the config and step are appended)")
     args = ap.parse_args()
     ckpt_path, out_dir = Path(args.checkpoint), Path(args.out_dir)
-    ckpt = torch.load(ckpt_path, weights_only=False)
+    ckpt = torch.load(ckpt_path, weights_only=False, map_location="cpu")
     model = NoteBeatCRNN(**NOTE_CONFIGS[ckpt["config"]])
     model.load_state_dict(ckpt["model"])
     wrapped = WithSigmoid(model).eval()

@@ -13,6 +13,9 @@ from .note_features import NB_NOTE_FEATURES
 
 NOTE_CONFIGS = {
     "crnn96": dict(hidden=96, kernel=9, gru_layers=2, downbeat_hidden=48, dropout=0.15),
+    # The GPU size (training/gpu/beats.sh): 2.5 M parameters, 5x crnn96's, nearer PM2S's. Larger
+    # would not fit beside the piano GPU kit in the device's 64 MiB once committed (~10 MB ONNX).
+    "crnn192": dict(hidden=192, kernel=9, gru_layers=3, downbeat_hidden=96, dropout=0.2),
 }
 
 

@@ -36,14 +36,32 @@ RUN_DIR = ROOT / "training" / "runs" / "beats-notes"
 SEQ_NOTES = 512
 
 
-def augment(p: Performance, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rubato_warp(rng: np.random.Generator, end_sec: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth, monotonic random time map (knot times in, knot times out) for np.interp: the local
+    tempo changes by a log-normal factor (std `sigma`) every 1.5-5 s, linearly in between, so the
+    beats bend with the notes as in a new interpretation of the same piece."""
+    spacing = rng.uniform(1.5, 5.0)
+    knots = np.arange(0.0, end_sec + 2 * spacing, spacing)
+    drawn = np.exp(rng.normal(0.0, sigma, len(knots) + 1))
+    rates = 0.5 * (drawn[:-1] + drawn[1:])  # neighbours share a draw: no jumps from one knot to the next
+    warped = np.concatenate([[0.0], np.cumsum(rates[:-1] * np.diff(knots))])
+    return knots, warped
+
+
+def augment(p: Performance, rng: np.random.Generator, warp: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One augmented copy of a performance -> (sorted notes [n, 4], targets [n, 2], tempo classes [n]).
     Targets come from the onsets before jitter (a note played 20 ms late is still the beat's note);
-    spurious notes get the targets of where they land."""
-    stretch = float(np.exp(rng.uniform(np.log(0.8), np.log(1.25))))
+    spurious notes get the targets of where they land. With probability `warp` the whole
+    performance (notes and annotations alike) is first bent by a `rubato_warp`."""
     n = p.notes.copy()
+    beats, downbeats = p.beats.copy(), p.downbeats.copy()
+    if warp > 0 and rng.random() < warp and len(n):
+        knots, warped = rubato_warp(rng, float(max(n[:, 1].max(), beats.max(initial=0.0))), rng.uniform(0.05, 0.2))
+        n[:, 0], n[:, 1] = np.interp(n[:, 0], knots, warped), np.interp(n[:, 1], knots, warped)
+        beats, downbeats = np.interp(beats, knots, warped), np.interp(downbeats, knots, warped)
+    stretch = float(np.exp(rng.uniform(np.log(0.8), np.log(1.25))))
     n[:, :2] *= stretch
-    beats, downbeats = p.beats * stretch, p.downbeats * stretch
+    beats, downbeats = beats * stretch, downbeats * stretch
     n = drop_and_add_notes(n, rng)
     n[:, 0] = np.maximum(n[:, 0], 0.0)
     y = note_targets(n[:, 0], beats, downbeats)
@@ -61,8 +79,8 @@ def augment(p: Performance, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
     return n[order], y[order], cls[order]
 
 
-def window_example(p: Performance, rng: np.random.Generator):
-    notes, y, cls = augment(p, rng)
+def window_example(p: Performance, rng: np.random.Generator, warp: float = 0.0):
+    notes, y, cls = augment(p, rng, warp)
     start = int(rng.integers(0, max(1, len(notes) - SEQ_NOTES + 1)))
     sl = slice(start, start + SEQ_NOTES)
     x = note_features(notes[sl])
@@ -72,6 +90,23 @@ def window_example(p: Performance, rng: np.random.Generator):
             np.pad(cls[sl], (0, pad), constant_values=-1), mask)
 
 
+
+
+class Windows(torch.utils.data.IterableDataset):
+    """Endless batches of `window_example`s, for DataLoader workers (--workers): the augmentation is
+    numpy on whole performances (~25 ms an example), so a GPU needs several processes to feed it.
+    Worker k draws from its own generator (seed, start step, k)."""
+
+    def __init__(self, train: list[Performance], probs: np.ndarray, batch: int, warp: float, seed: int, start: int):
+        self.train, self.probs, self.batch, self.warp, self.seed, self.start = train, probs, batch, warp, seed, start
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng([self.seed, self.start, info.id if info else 0])
+        while True:
+            picks = rng.choice(len(self.train), self.batch, p=self.probs)
+            batch = [window_example(self.train[i], rng, self.warp) for i in picks]
+            yield tuple(torch.from_numpy(np.stack([b[k] for b in batch])) for k in range(4))
 
 
 def losses(logits, tempo_logits, y, cls, mask) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -88,7 +123,7 @@ def losses(logits, tempo_logits, y, cls, mask) -> tuple[torch.Tensor, torch.Tens
 
 
 @torch.no_grad()
-def validate(model, perfs: list[Performance]) -> dict[str, float]:
+def validate(model, perfs: list[Performance], device: str = "cpu") -> dict[str, float]:
     """Note-weighted mean losses over whole val performances, and the note-level beat F1 at 0.5."""
     model.eval()
     tot = np.zeros(3)
@@ -96,11 +131,11 @@ def validate(model, perfs: list[Performance]) -> dict[str, float]:
     count = 0
     for p in perfs:
         notes = sort_notes(p.notes)
-        x = torch.from_numpy(note_features(notes))[None]
-        y = torch.from_numpy(note_targets(notes[:, 0], p.beats, p.downbeats))[None]
-        cls = torch.from_numpy(note_tempo_targets(notes[:, 0], p.beats))[None]
+        x = torch.from_numpy(note_features(notes))[None].to(device)
+        y = torch.from_numpy(note_targets(notes[:, 0], p.beats, p.downbeats))[None].to(device)
+        cls = torch.from_numpy(note_tempo_targets(notes[:, 0], p.beats))[None].to(device)
         logits, tempo_logits = model(x)
-        parts = losses(logits, tempo_logits, y, cls, torch.ones(1, len(notes)))
+        parts = losses(logits, tempo_logits, y, cls, torch.ones(1, len(notes), device=device))
         tot += np.array([float(v) for v in parts]) * len(notes)
         count += len(notes)
         pred = logits[0, :, 0] > 0
@@ -126,6 +161,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--run-dir", default=str(RUN_DIR))
+    ap.add_argument("--warp", type=float, default=0.0, help="probability of a rubato_warp per example")
+    ap.add_argument("--minutes", type=float, default=0.0, help="a time budget instead of --steps: the cosine's "
+                    "length is set from the step rate measured over the first 50 steps (for the GPU machine)")
+    ap.add_argument("--workers", type=int, default=0, help="DataLoader processes making the batches (0: this "
+                    "process, the reproducible CPU path; a resumed run with workers draws new examples)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (the GPU machine: training/gpu/beats.sh)")
     ap.add_argument("--init", default="", help="start from these weights: a checkpoint or an exported ONNX file such as "
                     "models/beats-notes/beats.onnx (a new schedule; --resume continues a run instead)")
     args = ap.parse_args()
@@ -139,6 +180,7 @@ def main() -> None:
     print(f"train {len(train)} performances, val {len(val)}; parameters {sum(p.numel() for p in model.parameters())}", flush=True)
     if args.init:
         init_weights(model, args.init, load_note_onnx, NB_NOTE_FEATURES)
+    model.to(args.device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     run_dir = Path(args.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -146,7 +188,7 @@ def main() -> None:
     step = 0
     log: list[dict] = []
     if args.resume and (run_dir / "last.pt").exists():
-        state = torch.load(run_dir / "last.pt", weights_only=False)
+        state = torch.load(run_dir / "last.pt", weights_only=False, map_location=args.device)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         best, step, log = state["best"], state["step"], state["log"]
@@ -156,11 +198,20 @@ def main() -> None:
     # Performances are drawn in proportion to their note count (every note equally likely).
     counts = np.array([len(p.notes) for p in train], dtype=np.float64)
     probs = counts / counts.sum()
+    loader = None
+    if args.workers > 0:
+        loader = iter(torch.utils.data.DataLoader(Windows(train, probs, args.batch, args.warp, args.seed, step), batch_size=None,
+                                                  num_workers=args.workers, prefetch_factor=4, persistent_workers=True))
     t0 = time.time()
+    start_step = step
     running = None
     while step < args.steps:
-        batch = [window_example(train[i], rng) for i in rng.choice(len(train), args.batch, p=probs)]
-        x, y, cls, mask = (torch.from_numpy(np.stack([b[k] for b in batch])) for k in range(4))
+        if loader is None:
+            batch = [window_example(train[i], rng, args.warp) for i in rng.choice(len(train), args.batch, p=probs)]
+            tensors = tuple(torch.from_numpy(np.stack([b[k] for b in batch])) for k in range(4))
+        else:
+            tensors = next(loader)
+        x, y, cls, mask = (t.to(args.device, non_blocking=True) for t in tensors)
         lr = args.lr * min(1.0, (step + 1) / args.warmup) * 0.5 * (1 + np.cos(np.pi * step / args.steps))
         for g in opt.param_groups:
             g["lr"] = lr
@@ -173,8 +224,15 @@ def main() -> None:
         opt.step()
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
         step += 1
-        if step % args.val_every == 0 or step == args.steps:
-            v = validate(model, val)
+        if args.minutes > 0 and step == start_step + 10:
+            t_rate = time.time()  # after the workers' start
+        if args.minutes > 0 and step == start_step + 60:
+            rate = 50 / (time.time() - t_rate)
+            # 10 % of the budget kept for the validations and the last checkpoint.
+            args.steps = max(step, step + int((0.9 * args.minutes * 60 - (time.time() - t0)) * rate))
+            print(f"{rate:.1f} steps/s: {args.steps} steps in {args.minutes} minutes", flush=True)
+        if step % args.val_every == 0 or step >= args.steps:
+            v = validate(model, val, args.device)
             score = v["valBeat"] + v["valDownbeat"] + args.tempo_weight * v["valTempo"]
             log.append({"step": step, "minutes": (time.time() - t0) / 60, "train": running, "val": score, **v})
             print(json.dumps(log[-1]), flush=True)

@@ -50,14 +50,14 @@ def _zrh_to_rzn(w: np.ndarray, hidden: int) -> np.ndarray:
 
 def load_note_onnx(model: nn.Module, onnx_path: str | Path) -> None:
     """The note-level CRNN: convolutions and biases by name; GRUs from the GRU nodes in graph order
-    (trunk layer 0, trunk layer 1, downbeat GRU); linear weights from the MatMul feeding the Add of
+    (the trunk's layers, then the downbeat GRU); linear weights from the MatMul feeding the Add of
     each named bias."""
     proto = onnx.load(str(onnx_path))
     inits = _initializers(proto)
     named = {k[len(PREFIX):]: v for k, v in inits.items() if k.startswith(PREFIX)}
     nodes = list(proto.graph.node)
 
-    gru_targets = [(model.gru, 0), (model.gru, 1), (model.gru_downbeat, 0)]
+    gru_targets = [*((model.gru, layer) for layer in range(model.gru.num_layers)), (model.gru_downbeat, 0)]
     gru_nodes = [n for n in nodes if n.op_type == "GRU"]
     if len(gru_nodes) != len(gru_targets):
         raise ValueError(f"expected {len(gru_targets)} GRU nodes, found {len(gru_nodes)}")
@@ -120,5 +120,5 @@ def init_weights(model: nn.Module, path: str, load_onnx: Callable[[nn.Module, st
         load_onnx(model, path)
         print("init from", path, "(onnxruntime max diff", check_against_onnx(model, path, nb_features), ")", flush=True)
         return
-    missing, unexpected = model.load_state_dict(torch.load(path, weights_only=False)["model"], strict=strict)
+    missing, unexpected = model.load_state_dict(torch.load(path, weights_only=False, map_location="cpu")["model"], strict=strict)
     print("init from", path, "new:", missing, "dropped:", unexpected, flush=True)
