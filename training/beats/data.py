@@ -109,6 +109,31 @@ def split_summary(folds: dict[str, list[Performance]]) -> dict:
     }
 
 
+def rubato_warp(rng: np.random.Generator, end_sec: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth, monotonic random time map (knot times in, knot times out) for np.interp: the local
+    tempo changes by a log-normal factor (std `sigma`) every 1.5-5 s, linearly in between, so the
+    beats bend with the notes as in a new interpretation of the same piece."""
+    spacing = rng.uniform(1.5, 5.0)
+    knots = np.arange(0.0, end_sec + 2 * spacing, spacing)
+    drawn = np.exp(rng.normal(0.0, sigma, len(knots) + 1))
+    rates = 0.5 * (drawn[:-1] + drawn[1:])  # neighbours share a draw: no jumps from one knot to the next
+    warped = np.concatenate([[0.0], np.cumsum(rates[:-1] * np.diff(knots))])
+    return knots, warped
+
+
+def maybe_warp(notes: np.ndarray, beats: np.ndarray, downbeats: np.ndarray, rng: np.random.Generator,
+               probability: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """With `probability`, notes [n, 4] (onsets and offsets) and the annotations bent by one
+    `rubato_warp` (log-tempo std 0.05-0.2): a new interpretation's rubato. Draws nothing when the
+    probability is 0, so the trainers' default example streams are unchanged."""
+    if probability <= 0 or rng.random() >= probability or len(notes) == 0:
+        return notes, beats, downbeats
+    knots, warped = rubato_warp(rng, float(max(notes[:, 1].max(), beats.max(initial=0.0))), rng.uniform(0.05, 0.2))
+    n = notes.copy()
+    n[:, 0], n[:, 1] = np.interp(notes[:, 0], knots, warped), np.interp(notes[:, 1], knots, warped)
+    return n, np.interp(beats, knots, warped), np.interp(downbeats, knots, warped)
+
+
 def drop_and_add_notes(n: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Transcription-like damage to notes [n, 4]: drops up to 15 % of them and adds up to 8 %
     spurious short, softer copies moved up to 0.5 s and by an octave, fifth or twelfth (the

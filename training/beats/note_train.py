@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import ROOT, Performance, drop_and_add_notes, load_all, split
+from .data import ROOT, Performance, drop_and_add_notes, load_all, maybe_warp, split
 from .note_features import (
     NB_NOTE_FEATURES,
     note_features,
@@ -36,29 +36,13 @@ RUN_DIR = ROOT / "training" / "runs" / "beats-notes"
 SEQ_NOTES = 512
 
 
-def rubato_warp(rng: np.random.Generator, end_sec: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """A smooth, monotonic random time map (knot times in, knot times out) for np.interp: the local
-    tempo changes by a log-normal factor (std `sigma`) every 1.5-5 s, linearly in between, so the
-    beats bend with the notes as in a new interpretation of the same piece."""
-    spacing = rng.uniform(1.5, 5.0)
-    knots = np.arange(0.0, end_sec + 2 * spacing, spacing)
-    drawn = np.exp(rng.normal(0.0, sigma, len(knots) + 1))
-    rates = 0.5 * (drawn[:-1] + drawn[1:])  # neighbours share a draw: no jumps from one knot to the next
-    warped = np.concatenate([[0.0], np.cumsum(rates[:-1] * np.diff(knots))])
-    return knots, warped
-
-
 def augment(p: Performance, rng: np.random.Generator, warp: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One augmented copy of a performance -> (sorted notes [n, 4], targets [n, 2], tempo classes [n]).
     Targets come from the onsets before jitter (a note played 20 ms late is still the beat's note);
     spurious notes get the targets of where they land. With probability `warp` the whole
-    performance (notes and annotations alike) is first bent by a `rubato_warp`."""
-    n = p.notes.copy()
-    beats, downbeats = p.beats.copy(), p.downbeats.copy()
-    if warp > 0 and rng.random() < warp and len(n):
-        knots, warped = rubato_warp(rng, float(max(n[:, 1].max(), beats.max(initial=0.0))), rng.uniform(0.05, 0.2))
-        n[:, 0], n[:, 1] = np.interp(n[:, 0], knots, warped), np.interp(n[:, 1], knots, warped)
-        beats, downbeats = np.interp(beats, knots, warped), np.interp(downbeats, knots, warped)
+    performance (notes and annotations alike) is first bent by `data.maybe_warp`."""
+    n, beats, downbeats = maybe_warp(p.notes, p.beats, p.downbeats, rng, warp)
+    n = n.copy()
     stretch = float(np.exp(rng.uniform(np.log(0.8), np.log(1.25))))
     n[:, :2] *= stretch
     beats, downbeats = beats * stretch, downbeats * stretch

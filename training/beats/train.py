@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import ROOT, drop_and_add_notes, load_all, split
+from .data import ROOT, drop_and_add_notes, load_all, maybe_warp, split
 from .features import FPS, NB_FEATURES, TEMPO_BINS, beat_features, targets, tempo_targets
 from .model import CONFIGS, BeatTCN
 from .onnx_weights import init_weights, load_tcn_onnx
@@ -27,9 +27,10 @@ RUN_DIR = ROOT / "training" / "runs" / "beats"
 CROP_SEC = 60.0
 
 
-def augment(notes: np.ndarray, beats: np.ndarray, downbeats: np.ndarray, rng: np.random.Generator):
+def augment(notes: np.ndarray, beats: np.ndarray, downbeats: np.ndarray, rng: np.random.Generator, warp: float = 0.0):
+    n, beats, downbeats = maybe_warp(notes, beats, downbeats, rng, warp)
+    n = n.copy()
     stretch = float(np.exp(rng.uniform(np.log(0.8), np.log(1.25))))
-    n = notes.copy()
     n[:, :2] *= stretch
     beats = beats * stretch
     downbeats = downbeats * stretch
@@ -47,8 +48,8 @@ def augment(notes: np.ndarray, beats: np.ndarray, downbeats: np.ndarray, rng: np
     return n, beats, downbeats
 
 
-def crop_example(p, rng: np.random.Generator, crop_frames: int):
-    notes, beats, downbeats = augment(p.notes, p.beats, p.downbeats, rng)
+def crop_example(p, rng: np.random.Generator, crop_frames: int, warp: float = 0.0):
+    notes, beats, downbeats = augment(p.notes, p.beats, p.downbeats, rng, warp)
     end = notes[:, 0].max() if len(notes) else 0.0
     start = rng.uniform(-10.0, max(-10.0, end - CROP_SEC + 10.0))
     shifted = notes.copy()
@@ -120,6 +121,7 @@ def main() -> None:
     ap.add_argument("--init", default="", help="start from these weights: a checkpoint (matching tensors only, e.g. a run "
                     "without the tempo head) or an exported ONNX file such as models/beats/beats.onnx")
     ap.add_argument("--tempo-weight", type=float, default=0.1)
+    ap.add_argument("--warp", type=float, default=0.0, help="probability of a rubato time warp (data.rubato_warp) per example")
     ap.add_argument("--run-dir", default=str(RUN_DIR))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -160,7 +162,7 @@ def main() -> None:
     log = []
     running = 0.0
     while time.time() < deadline:
-        batch = [crop_example(train[i], rng, crop_frames) for i in rng.choice(len(train), args.batch, p=probs)]
+        batch = [crop_example(train[i], rng, crop_frames, args.warp) for i in rng.choice(len(train), args.batch, p=probs)]
         x = torch.from_numpy(np.stack([b[0] for b in batch]))
         y = torch.from_numpy(np.stack([b[1] for b in batch]))
         cls = torch.from_numpy(np.stack([b[2] for b in batch]))
