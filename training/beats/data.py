@@ -84,10 +84,15 @@ def load_all() -> list[Performance]:
         rel = str(mid.relative_to(ASAP_DIR))
         beats, downbeats = parse_annotations(ann.read_text())
         perfs.append(Performance(rel, piece_of(rel), read_notes(mid), beats, downbeats))
+    write_cache(perfs)
+    return perfs
+
+
+def write_cache(perfs: list[Performance]) -> None:
+    """The parsed performances where load_all() looks first (CACHE)."""
     CACHE.parent.mkdir(parents=True, exist_ok=True)
     with open(CACHE, "wb") as f:
         pickle.dump([(p.name, p.piece, p.notes, p.beats, p.downbeats) for p in perfs], f)
-    return perfs
 
 
 def split(perfs: list[Performance]) -> dict[str, list[Performance]]:
@@ -123,11 +128,11 @@ def rubato_warp(rng: np.random.Generator, end_sec: float, sigma: float) -> tuple
 
 def maybe_warp(notes: np.ndarray, beats: np.ndarray, downbeats: np.ndarray, rng: np.random.Generator,
                probability: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """With `probability`, notes [n, 4] (onsets and offsets) and the annotations bent by one
-    `rubato_warp` (log-tempo std 0.05-0.2): a new interpretation's rubato. Draws nothing when the
-    probability is 0, so the trainers' default example streams are unchanged."""
+    """A copy of notes [n, 4] and the annotations, with `probability` bent by one `rubato_warp`
+    (log-tempo std 0.05-0.2; onsets and offsets alike): a new interpretation's rubato. Draws nothing
+    when the probability is 0, so the trainers' default example streams are unchanged."""
     if probability <= 0 or rng.random() >= probability or len(notes) == 0:
-        return notes, beats, downbeats
+        return notes.copy(), beats, downbeats
     knots, warped = rubato_warp(rng, float(max(notes[:, 1].max(), beats.max(initial=0.0))), rng.uniform(0.05, 0.2))
     n = notes.copy()
     n[:, 0], n[:, 1] = np.interp(notes[:, 0], knots, warped), np.interp(notes[:, 1], knots, warped)

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import io
 import lzma
-import pickle
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from .data import CACHE, ROOT, Performance, load_all
+from .data import CACHE, ROOT, Performance, load_all, write_cache
 
 KIT = ROOT / "training" / "data" / "gpu-kit-beats" / "asap-beats.npz.xz"
 
@@ -78,9 +77,7 @@ def main() -> None:
         print(f"wrote {out}: {len(perfs)} performances, {out.stat().st_size / 1e6:.1f} MB; largest note change {worst * 1e6:.2f} us")
     elif len(sys.argv) == 3 and sys.argv[1] == "unpack":
         perfs = unpack(Path(sys.argv[2]))
-        CACHE.parent.mkdir(parents=True, exist_ok=True)
-        with open(CACHE, "wb") as f:
-            pickle.dump([(p.name, p.piece, p.notes, p.beats, p.downbeats) for p in perfs], f)
+        write_cache(perfs)
         print(f"unpacked {len(perfs)} performances to {CACHE}")
     else:
         sys.exit("usage: python -m training.beats.kit pack [OUT] | unpack FILE")

@@ -42,7 +42,6 @@ def augment(p: Performance, rng: np.random.Generator, warp: float = 0.0) -> tupl
     spurious notes get the targets of where they land. With probability `warp` the whole
     performance (notes and annotations alike) is first bent by `data.maybe_warp`."""
     n, beats, downbeats = maybe_warp(p.notes, p.beats, p.downbeats, rng, warp)
-    n = n.copy()
     stretch = float(np.exp(rng.uniform(np.log(0.8), np.log(1.25))))
     n[:, :2] *= stretch
     beats, downbeats = beats * stretch, downbeats * stretch
@@ -61,6 +60,12 @@ def augment(p: Performance, rng: np.random.Generator, warp: float = 0.0) -> tupl
         n[:, 3] = 80
     order = np.lexsort((n[:, 2], n[:, 0]))
     return n[order], y[order], cls[order]
+
+
+def make_batch(train: list[Performance], probs: np.ndarray, size: int, rng: np.random.Generator, warp: float):
+    """(features, targets, tempo classes, mask) tensors of `size` windows, performances drawn by `probs`."""
+    batch = [window_example(train[i], rng, warp) for i in rng.choice(len(train), size, p=probs)]
+    return tuple(torch.from_numpy(np.stack([b[k] for b in batch])) for k in range(4))
 
 
 def window_example(p: Performance, rng: np.random.Generator, warp: float = 0.0):
@@ -88,9 +93,7 @@ class Windows(torch.utils.data.IterableDataset):
         info = torch.utils.data.get_worker_info()
         rng = np.random.default_rng([self.seed, self.start, info.id if info else 0])
         while True:
-            picks = rng.choice(len(self.train), self.batch, p=self.probs)
-            batch = [window_example(self.train[i], rng, self.warp) for i in picks]
-            yield tuple(torch.from_numpy(np.stack([b[k] for b in batch])) for k in range(4))
+            yield make_batch(self.train, self.probs, self.batch, rng, self.warp)
 
 
 def losses(logits, tempo_logits, y, cls, mask) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -190,11 +193,7 @@ def main() -> None:
     start_step = step
     running = None
     while step < args.steps:
-        if loader is None:
-            batch = [window_example(train[i], rng, args.warp) for i in rng.choice(len(train), args.batch, p=probs)]
-            tensors = tuple(torch.from_numpy(np.stack([b[k] for b in batch])) for k in range(4))
-        else:
-            tensors = next(loader)
+        tensors = make_batch(train, probs, args.batch, rng, args.warp) if loader is None else next(loader)
         x, y, cls, mask = (t.to(args.device, non_blocking=True) for t in tensors)
         lr = args.lr * min(1.0, (step + 1) / args.warmup) * 0.5 * (1 + np.cos(np.pi * step / args.steps))
         for g in opt.param_groups:

@@ -29,7 +29,6 @@ CROP_SEC = 60.0
 
 def augment(notes: np.ndarray, beats: np.ndarray, downbeats: np.ndarray, rng: np.random.Generator, warp: float = 0.0):
     n, beats, downbeats = maybe_warp(notes, beats, downbeats, rng, warp)
-    n = n.copy()
     stretch = float(np.exp(rng.uniform(np.log(0.8), np.log(1.25))))
     n[:, :2] *= stretch
     beats = beats * stretch
