@@ -91,6 +91,12 @@ export interface TranscribeOptions extends StageOptions {
    * loses some of the piano with what it removes; one that cannot use it ignores it.
    */
   mix?: SourceMix;
+  /**
+   * Default true: notes released under the sustain pedal are held to the next note where the
+   * model's decoding settings say so (their key release is silent). False keeps where the model
+   * heard them fade.
+   */
+  holdUnderPedal?: boolean;
 }
 
 /** Turns (usually mono) audio into notes. */

@@ -7,6 +7,7 @@ import numpy as np
 from .config import MIN_MIDI
 
 ONSET_THRESHOLD = 0.5
+PEDAL_THRESHOLD = 0.5
 FRAME_THRESHOLD = 0.5
 OFFSET_THRESHOLD = 0.5
 
@@ -81,13 +82,7 @@ def apply_minimum_duration(notes: np.ndarray, min_sec: float) -> np.ndarray:
     frame posterior of a short, soft note falls before its key comes up (validation renders: with
     offsets 0.484 -> 0.498 at 80 ms)."""
     out = notes.copy()
-    nxt = np.full(len(notes), np.inf)
-    last: dict[float, int] = {}
-    for i in np.lexsort((notes[:, 2], notes[:, 0])):
-        p = float(notes[i, 2])
-        if p in last:
-            nxt[last[p]] = notes[i, 0]
-        last[p] = i
+    nxt = next_same_pitch_onset(notes)
     short = out[:, 1] - out[:, 0] < min_sec
     out[short, 1] = np.maximum(out[short, 1], np.minimum(out[short, 0] + min_sec, nxt[short]))
     return out
@@ -122,14 +117,63 @@ def drop_harmonic_ghosts(notes: np.ndarray, max_confidence: float, ratio: float)
     return notes[keep]
 
 
-def decode_with(post: dict[str, np.ndarray], frame_sec: float, th: dict) -> np.ndarray:
-    """decode_notes on a posterior dict (`onset`, `offset`, `frame`, `velocity`) with thresholds as
-    the manifest stores them (`onset`, `frame`, `offset`, optional `releaseFallFrames`, `support`,
-    `supportFrames`, `ghostConfidence`, `ghostRatio`, `minDurationSec`)."""
-    return decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], frame_sec, th['onset'],
-                        th['frame'], th['offset'], th.get('releaseFallFrames', 0), th.get('support', 0.0),
-                        th.get('supportFrames', 4), th.get('ghostConfidence', 0.0), th.get('ghostRatio', 1.0),
-                        th.get('minDurationSec', 0.0))
+def decode_with(post: dict[str, np.ndarray], frame_sec: float, th: dict,
+                pedal_threshold: float = PEDAL_THRESHOLD) -> np.ndarray:
+    """decode_notes on a posterior dict (`onset`, `offset`, `frame`, `velocity`, optional `pedal`)
+    with thresholds as the manifest stores them (`onset`, `frame`, `offset`, optional
+    `releaseFallFrames`, `support`, `supportFrames`, `ghostConfidence`, `ghostRatio`,
+    `minDurationSec`, `pedalHoldSec`); with `pedalHoldSec` and a pedal posterior, the notes then pass
+    hold_under_pedal (as decodeTranscription in piano.ts does)."""
+    notes = decode_notes(post['onset'], post['offset'], post['frame'], post['velocity'], frame_sec, th['onset'],
+                         th['frame'], th['offset'], th.get('releaseFallFrames', 0), th.get('support', 0.0),
+                         th.get('supportFrames', 4), th.get('ghostConfidence', 0.0), th.get('ghostRatio', 1.0),
+                         th.get('minDurationSec', 0.0))
+    if th.get('pedalHoldSec', 0.0) > 0 and post.get('pedal') is not None:
+        spans = decode_pedal(np.asarray(post['pedal']).reshape(-1), frame_sec, pedal_threshold)
+        notes = hold_under_pedal(notes, spans, th['pedalHoldSec'])
+    return notes
+
+
+# Every decoding profile holds the notes released under the pedal this far at most (hold_under_pedal):
+# a convention chosen for the product, not tuned (the post-processing's legato default gap).
+PEDAL_HOLD_SEC = 1.0
+
+# Onsets closer than this to a note's own are its chord, not the next event (durations.ts CHORD_WINDOW_SEC).
+CHORD_WINDOW_SEC = 0.03
+
+
+def next_same_pitch_onset(notes: np.ndarray) -> np.ndarray:
+    """Per note, the next onset of its pitch (inf for the last); mirrors nextSamePitchOnset in durations.ts."""
+    nxt = np.full(len(notes), np.inf)
+    last: dict[float, int] = {}
+    for i in np.lexsort((notes[:, 2], notes[:, 0])):
+        p = float(notes[i, 2])
+        if p in last:
+            nxt[last[p]] = notes[i, 0]
+        last[p] = i
+    return nxt
+
+
+def hold_under_pedal(notes: np.ndarray, spans: list[tuple[float, float]], max_gap_sec: float) -> np.ndarray:
+    """Notes whose end falls inside a pedal span are held until the next later onset (any pitch, at
+    least CHORD_WINDOW_SEC after their own) if that is at most `max_gap_sec` after their end, never
+    past the span's end or their key's next note; mirrors holdUnderPedal in durations.ts, which says
+    why (under the pedal a key release is silent: the note is given its score length)."""
+    out = notes.copy()
+    if not spans or max_gap_sec <= 0 or len(notes) == 0:
+        return out
+    onsets = np.sort(notes[:, 0])
+    k = np.searchsorted(onsets, notes[:, 0] + CHORD_WINDOW_SEC - 1e-9, side='left')
+    later = np.where(k < len(onsets), onsets[np.minimum(k, len(onsets) - 1)], np.inf)
+    target = np.minimum(later, next_same_pitch_onset(notes))
+    starts = np.array([a for a, _ in spans])
+    for i in range(len(out)):
+        end = out[i, 1]
+        j = int(np.searchsorted(starts, end, side='right')) - 1  # the last span starting at or before the end
+        if j < 0 or not end < spans[j][1] or target[i] <= end or target[i] - end > max_gap_sec:
+            continue
+        out[i, 1] = min(target[i], spans[j][1])
+    return out
 
 
 def note_support(frame: np.ndarray, peak: int, support_frames: int) -> float:

@@ -22,7 +22,7 @@ import torch
 
 from .config import HOP_SAMPLES, MODELS_DIR, RUNS_DIR, SAMPLE_RATE_HZ, SHARED_DATA
 from .data import Segments
-from .decode import decode_frames, decode_with
+from .decode import PEDAL_THRESHOLD, decode_frames, decode_with
 from .export import posteriors
 from .features import LogMel
 from .fusion import BasicPitchPosteriors, fuse_config
@@ -47,10 +47,10 @@ def read_recording(flac: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def ensemble(audio: np.ndarray, ours: dict[str, np.ndarray], basic_pitch: BasicPitchPosteriors, cfg: dict,
-             model_dir: Path = MODELS_DIR) -> np.ndarray:
+             model_dir: Path = MODELS_DIR, pedal_threshold: float = PEDAL_THRESHOLD) -> np.ndarray:
     """The piano-ensemble transcriber: our posteriors fused with basic-pitch's (training/fusion.py)."""
     post = fuse_config(ours, *basic_pitch(audio), cfg, FRAME_SEC, model_dir)
-    return decode_with(post, FRAME_SEC, cfg['thresholds'])
+    return decode_with(post, FRAME_SEC, cfg['thresholds'], pedal_threshold)
 
 
 def seed(audio: np.ndarray, setup: Setup, frame_threshold: float) -> np.ndarray:
@@ -104,13 +104,14 @@ def main() -> None:
     # MAPS is solo piano: the manifest's `solo` decoding profile (the separated one where it has none).
     solo_thresholds = manifest.get('solo', {}).get('thresholds', manifest['thresholds'])
     solo_fusion = manifest['ensemble'].get('solo', manifest['ensemble']) if 'ensemble' in manifest else None
+    pedal = manifest['thresholds'].get('pedal', PEDAL_THRESHOLD)  # decoded pedal spans hold the notes released under them
     total_audio, total_time = 0.0, 0.0
     for f in files:
         audio, ref = read_recording(f)
         t = time.perf_counter()
         post = posteriors(audio, session, mel)
         post_sec = time.perf_counter() - t
-        est = decode_with(post, FRAME_SEC, solo_thresholds)
+        est = decode_with(post, FRAME_SEC, solo_thresholds, pedal)
         dt = time.perf_counter() - t
         total_audio += len(audio) / SAMPLE_RATE_HZ
         total_time += dt
@@ -120,7 +121,7 @@ def main() -> None:
         line = f'{f.stem:34s} ours P={s["p"]:.3f} R={s["r"]:.3f} F1={s["f1"]:.3f} F1off={s["f1_off"]:.3f} ({len(audio) / SAMPLE_RATE_HZ / dt:.0f}x rt)'
         if basic_pitch is not None:
             t = time.perf_counter()
-            est_ens = ensemble(audio, post, basic_pitch, solo_fusion, args.model_dir)
+            est_ens = ensemble(audio, post, basic_pitch, solo_fusion, args.model_dir, pedal)
             ens_time += post_sec + time.perf_counter() - t  # our posteriors are computed once, for both
             se = note_scores(ref, est_ens)
             se['file'] = f.stem

@@ -26,7 +26,8 @@ import torch
 from .bank import load_bank
 from .config import (CONFIGS, F_MAX_HZ, F_MIN_HZ, HOP_SAMPLES, LOG_FLOOR, MAX_MIDI, MIN_MIDI, MODELS_DIR, N_FFT,
                      N_MELS, REPO_ROOT, RUNS_DIR, SAMPLE_RATE_HZ, SEGMENT_DIR, SEPARATED_SIBLINGS)
-from .decode import FRAME_THRESHOLD, OFFSET_THRESHOLD, ONSET_THRESHOLD, decode_pedal, decode_with, drop_harmonic_ghosts
+from .decode import (FRAME_THRESHOLD, OFFSET_THRESHOLD, ONSET_THRESHOLD, PEDAL_HOLD_SEC, PEDAL_THRESHOLD, decode_pedal,
+                     decode_with, drop_harmonic_ghosts, hold_under_pedal)
 from .features import LogMel
 from .fusion import BasicPitchPosteriors, fuse, fuse_config
 from .onset_head import HEAD_FILE
@@ -36,7 +37,6 @@ from .synth import Sampler
 
 FIXTURE_DIR = REPO_ROOT / 'test' / 'transcription' / 'fixtures'
 OUTPUTS = ['onset', 'offset', 'frame', 'velocity', 'pedal']
-PEDAL_THRESHOLD = 0.5
 CHUNK_FRAMES = 1000  # 20 s per ONNX call
 CONTEXT_FRAMES = 100  # 2 s each side, dropped after inference so the BiGRUs see both directions
 
@@ -110,11 +110,11 @@ def main() -> None:
     assert err < 1e-4, err
     sha = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
     if args.tune:
-        thresholds, ensemble, solo, solo_ensemble = tune_thresholds(sess, head=args.out_dir / HEAD_FILE)
+        thresholds, ensemble, solo, solo_ensemble, pedal = tune_thresholds(sess, head=args.out_dir / HEAD_FILE)
     else:
         thresholds = {'onset': ONSET_THRESHOLD, 'frame': FRAME_THRESHOLD, 'offset': OFFSET_THRESHOLD}
         ensemble = {'onsetWeight': 0.5, 'frameWeight': 0.5, 'thresholds': thresholds}
-        solo, solo_ensemble = thresholds, ensemble
+        solo, solo_ensemble, pedal = thresholds, ensemble, PEDAL_THRESHOLD
     manifest = {
         'name': 'piano',
         'version': f"0.3.0-{args.config}-step{ck['step']}" + (f'-swa{len(args.checkpoint)}' if args.checkpoint and len(args.checkpoint) > 1 else ''),
@@ -134,7 +134,7 @@ def main() -> None:
         'contextFrames': CONTEXT_FRAMES,
         # Decoding profiles: `thresholds` for a separated stem (the default), `solo` for a recording
         # of the piano alone; the same two for the piano-ensemble (training/fusion.py, ensemble.ts).
-        'thresholds': {**thresholds, 'pedal': PEDAL_THRESHOLD},
+        'thresholds': {**thresholds, 'pedal': pedal},
         'solo': {'thresholds': solo},
         'ensemble': {**ensemble, 'with': 'basic-pitch', 'solo': solo_ensemble},
     }
@@ -151,10 +151,12 @@ def retune(model_dir: Path, profiles: set[str]) -> None:
     if hashlib.sha256(onnx_path.read_bytes()).hexdigest() != manifest['sha256']:
         raise SystemExit(f'{onnx_path} does not match its manifest checksum')
     sess = ort.InferenceSession(str(onnx_path), providers=['CPUExecutionProvider'])
-    thresholds, ensemble, solo, solo_ensemble = tune_thresholds(sess, profiles, model_dir / HEAD_FILE)
+    old_pedal = manifest['thresholds'].get('pedal', PEDAL_THRESHOLD)
+    thresholds, ensemble, solo, solo_ensemble, pedal = tune_thresholds(sess, profiles, model_dir / HEAD_FILE, old_pedal)
     old_ensemble = manifest.get('ensemble', {})
+    manifest['thresholds'] = {**manifest['thresholds'], 'pedal': pedal}
     if 'separated' in profiles:
-        manifest['thresholds'] = {**thresholds, 'pedal': manifest['thresholds'].get('pedal', PEDAL_THRESHOLD)}
+        manifest['thresholds'] = {**thresholds, 'pedal': pedal}
         old_ensemble = {**old_ensemble, **ensemble}
     if 'solo' in profiles:
         manifest['solo'] = {'thresholds': solo}
@@ -227,7 +229,7 @@ def separated_val_cache(sess: ort.InferenceSession) -> Cache | None:
 
 
 def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]],
-                 head: Path | None = None) -> tuple[dict, dict]:
+                 head: Path | None = None, pedal_threshold: float = PEDAL_THRESHOLD) -> tuple[dict, dict]:
     """Our model's decoding settings and the piano-ensemble's fusion (training/fusion.py) on one
     tuning set. Onsets do not depend on the frame, offset and release settings: the onset threshold
     with the onset support (and the fusion's onset weight) first by note F1, then the onset threshold
@@ -243,7 +245,7 @@ def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]],
             p = post if (w_on, w_fr) == (1.0, 1.0) else fuse(post, bp_on, bp_note, w_on, w_fr, fs)
             if head_onsets is not None:
                 p = {**p, 'onset': head_onsets[i]}
-            scores.append(note_scores(n, decode_with(p, fs, th))[key])
+            scores.append(note_scores(n, decode_with(p, fs, th, pedal_threshold))[key])
         return float(np.mean(scores))
 
     def settings(on: float, sup: tuple[int, float], ghost: tuple[float, float] = GHOSTS[0], fr: float = 0.5,
@@ -253,7 +255,8 @@ def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]],
             th = {**th, 'support': sup[1], 'supportFrames': sup[0]}
         if ghost[0] > 0:
             th = {**th, 'ghostConfidence': ghost[0], 'ghostRatio': ghost[1]}
-        return {**th, 'minDurationSec': min_dur} if min_dur > 0 else th
+        th = {**th, 'minDurationSec': min_dur} if min_dur > 0 else th
+        return {**th, 'pedalHoldSec': PEDAL_HOLD_SEC}
 
     offsets, falls = (0.5, 0.7, 1.01), (0, 3)
     ours_onsets = (0.05, 0.1, 0.2, 0.3)
@@ -296,7 +299,7 @@ def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]],
 
 
 def tune_thresholds(sess: ort.InferenceSession, profiles: set[str] = frozenset({'solo', 'separated'}),
-                    head: Path | None = None) -> tuple[dict, dict, dict, dict]:
+                    head: Path | None = None, pedal: float = PEDAL_THRESHOLD) -> tuple[dict, dict, dict, dict, float]:
     """Decoding settings in two profiles, each chosen on its own tuning set, never on MAPS:
     `separated` (the manifest's `thresholds` and `ensemble`, the default) on the separated set of
     training/separated-val.ts, and `solo` (`solo`, `ensemble.solo`) on the augmented clean renders.
@@ -304,22 +307,59 @@ def tune_thresholds(sess: ort.InferenceSession, profiles: set[str] = frozenset({
     mixes 5.8 points after separation, whose key-down posteriors are weaker. Without a separated set
     (a machine without Node), `separated` is tuned on the clean renders without the support rule.
     `head`: an onset head (onset_head.py) each profile's ensemble may use, if it tunes better with it.
-    Returns (thresholds, ensemble, solo thresholds, solo ensemble); a profile not in `profiles` is
-    returned empty."""
+    First, with `solo`, the sustain pedal's threshold on the augmented clean renders (choose_pedal_threshold;
+    otherwise `pedal` is kept): the notes released under the pedal are held (decode.py hold_under_pedal),
+    so every profile is decoded with it.
+    Returns (thresholds, ensemble, solo thresholds, solo ensemble, pedal threshold); a profile not in
+    `profiles` is returned empty."""
     clean: Cache | None = None
     solo_th, solo_ens, th, ens = {}, {}, {}, {}
     if 'solo' in profiles:
         clean = clean_val_cache(sess)
-        solo_th, solo_ens = tune_profile(clean, f'solo ({len(clean)} augmented clean renders)', SUPPORTS, head)
+        pedal = choose_pedal_threshold(clean)
+        solo_th, solo_ens = tune_profile(clean, f'solo ({len(clean)} augmented clean renders)', SUPPORTS, head, pedal)
     if 'separated' in profiles:
         separated = separated_val_cache(sess)
         if separated is None:
             print(f'no separated tuning set in {SEPARATED_DIR} (node_modules/.bin/tsx training/separated-val.ts): '
                   'the separated profile is tuned on the clean renders without onset support', flush=True)
-            th, ens = tune_profile(clean or clean_val_cache(sess), 'separated (clean renders, no support)', SUPPORTS[:1])
+            th, ens = tune_profile(clean or clean_val_cache(sess), 'separated (clean renders, no support)', SUPPORTS[:1],
+                                   pedal_threshold=pedal)
         else:
-            th, ens = tune_profile(separated, f'separated ({len(separated)} separated mixes)', SUPPORTS, head)
-    return th, ens, solo_th, solo_ens
+            th, ens = tune_profile(separated, f'separated ({len(separated)} separated mixes)', SUPPORTS, head, pedal)
+    return th, ens, solo_th, solo_ens, pedal
+
+
+PEDAL_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+def choose_pedal_threshold(cache: Cache, segment_dir: Path = SEGMENT_DIR) -> float:
+    """The pedal posterior's threshold whose decoded spans (decode_pedal) best match the renders'
+    pedal, by frame F1 over the tuning set (`augmented_val`'s order is the val segments'). Why: the
+    spans go into the MIDI file and decide which notes are held (hold_under_pedal); 0.5 was only a
+    default (2026-12-05: F1 0.801 at 0.5, 0.821 at 0.3)."""
+    from .data import Segments
+    val = Segments('val', segment_dir)
+    fs = HOP_SAMPLES / SAMPLE_RATE_HZ
+    counts = {t: np.zeros(3) for t in PEDAL_THRESHOLDS}  # true positive, estimated, reference frames
+    for i, (post, _, _) in enumerate(cache):
+        pedal = post['pedal'].reshape(-1)
+        times = np.arange(len(pedal)) * fs
+        ref = spans_mask(times, [tuple(s) for s in val.get(i)[2]])
+        for t in PEDAL_THRESHOLDS:
+            est = spans_mask(times, decode_pedal(pedal, fs, t))
+            counts[t] += ((est & ref).sum(), est.sum(), ref.sum())
+    f1 = {t: 2 * c[0] / max(c[1] + c[2], 1) for t, c in counts.items()}
+    best = max(PEDAL_THRESHOLDS, key=lambda t: f1[t])
+    print('pedal threshold: ' + ', '.join(f'{t} F1 {v:.3f}' for t, v in f1.items()) + f'; chosen {best}', flush=True)
+    return best
+
+
+def spans_mask(times: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
+    mask = np.zeros(len(times), bool)
+    for a, b in spans:
+        mask |= (times >= a) & (times < b)
+    return mask
 
 
 def ghost_case() -> dict:
@@ -336,6 +376,22 @@ def ghost_case() -> dict:
     kept = drop_harmonic_ghosts(np.column_stack([notes, np.arange(n)]), 0.5, 0.7)[:, 5].astype(int).tolist()
     return {'onsetSec': onsets, 'pitchMidi': pitches, 'confidence': notes[:, 4].tolist(), 'maxConfidence': 0.5,
             'ratio': 0.7, 'kept': kept}
+
+
+def pedal_hold_case() -> dict:
+    """Random notes (chords, repeated keys, gaps) and pedal spans, and the offsets that decode.py's
+    hold_under_pedal gives them, for the TS port's parity test."""
+    rng = np.random.default_rng(12)
+    n = 200
+    notes = np.zeros((n, 5))
+    notes[:, 0] = np.round(np.sort(rng.uniform(0, 20, n)), 6)
+    notes[:, 1] = np.round(notes[:, 0] + rng.uniform(0.02, 0.4, n), 6)
+    notes[:, 2] = rng.integers(55, 67, n)
+    edges = np.round(np.sort(rng.uniform(0, 21, 16)), 6)
+    spans = [(float(a), float(b)) for a, b in zip(edges[::2], edges[1::2])]
+    held = hold_under_pedal(notes, spans, 0.7)
+    return {'onsetSec': notes[:, 0].tolist(), 'offsetSec': notes[:, 1].tolist(), 'pitchMidi': notes[:, 2].astype(int).tolist(),
+            'pedal': [{'onsetSec': a, 'offsetSec': b} for a, b in spans], 'maxGapSec': 0.7, 'heldOffsetSec': held[:, 1].tolist()}
 
 
 def onset_head_case(head: Path, channels: int = 5) -> dict:
@@ -364,14 +420,16 @@ def write_fixture(sess: ort.InferenceSession, manifest: dict, model_dir: Path = 
     fs = HOP_SAMPLES / SAMPLE_RATE_HZ
     bp = BasicPitchPosteriors()(audio.astype(np.float32) / 32768.0)
 
+    pedal = manifest['thresholds'].get('pedal', PEDAL_THRESHOLD)
+
     def ensemble_notes(fusion: dict) -> np.ndarray:
-        return decode_with(fuse_config(post, *bp, fusion, fs, model_dir), fs, fusion['thresholds'])
+        return decode_with(fuse_config(post, *bp, fusion, fs, model_dir), fs, fusion['thresholds'], pedal)
 
     def as_json(est: np.ndarray) -> list[dict]:
         return [{'onsetSec': round(float(n[0]), 6), 'offsetSec': round(float(n[1]), 6), 'pitchMidi': int(n[2]),
                  'velocity': int(n[3])} for n in est]
     ensemble = manifest['ensemble']
-    est = decode_with(post, fs, manifest['thresholds'])
+    est = decode_with(post, fs, manifest['thresholds'], pedal)
     probe_frames = [0, 1, 37, 75, 120, len(mel) - 1]
     fixture = {
         'sampleRateHz': SAMPLE_RATE_HZ,
@@ -381,12 +439,13 @@ def write_fixture(sess: ort.InferenceSession, manifest: dict, model_dir: Path = 
         'posteriors': {k: [[round(float(v), 6) for v in post[k][t]] for t in probe_frames] for k in OUTPUTS},
         'notes': as_json(est),
         'ensembleNotes': as_json(ensemble_notes(ensemble)),
-        'soloNotes': as_json(decode_with(post, fs, manifest['solo']['thresholds'])),
+        'soloNotes': as_json(decode_with(post, fs, manifest['solo']['thresholds'], pedal)),
         'soloEnsembleNotes': as_json(ensemble_notes(ensemble['solo'])),
         'pedal': [{'onsetSec': round(a, 6), 'offsetSec': round(b, 6)}
-                  for a, b in decode_pedal(post['pedal'][:, 0], fs, PEDAL_THRESHOLD)],
+                  for a, b in decode_pedal(post['pedal'][:, 0], fs, pedal)],
         'referenceNotes': [{'onsetSec': float(n[0]), 'offsetSec': float(n[4]), 'pitchMidi': int(n[2])} for n in notes],
         'ghostCase': ghost_case(),
+        'pedalHoldCase': pedal_hold_case(),
     }
     if (model_dir / HEAD_FILE).exists():
         fixture['onsetHeadCase'] = onset_head_case(model_dir / HEAD_FILE)

@@ -96,13 +96,13 @@ try {
         }));
         WEIGHTS.forEach((w, i) => {
           const blended = blendWithMix(stem, mix, w);
-          const s = scoreTranscription(reference, transcriber.decode(blended, 'separated').notes);
+          const s = scoreTranscription(reference, transcriber.decode(blended, { source: 'separated' }).notes);
           onsetSum[j][i] += s.onset.f1;
           offsetSum[j][i] += s.onsetOffset.f1;
           headOnsets.forEach((onset, h) => {
             if (!onset) return;
             HEAD_ONSET_THRESHOLDS.forEach((t, k) => {
-              const r = scoreTranscription(reference, transcriber.decode({ ...blended, onset }, 'separated', t).notes);
+              const r = scoreTranscription(reference, transcriber.decode({ ...blended, onset }, { source: 'separated' }, t).notes);
               headSum[h][i][k] += r.onset.f1;
               headOffsetSum[h][i][k] += r.onsetOffset.f1;
             });

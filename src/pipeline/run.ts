@@ -21,6 +21,8 @@ export interface PipelineOptions {
   limits?: Partial<InputLimits>;
   /** Name written into the MIDI track. */
   trackName: string;
+  /** False: notes released under the sustain pedal keep the ends the model heard (TranscribeOptions). */
+  holdUnderPedal?: boolean;
 }
 
 export interface PipelineHooks {
@@ -82,8 +84,9 @@ export async function runPipeline(
   const transcribeOptions: TranscribeOptions = stems && separatorInfo
     ? { source: 'separated', mix: { audio: decoded.audio, separator: separatorInfo.name } }
     : { source: 'solo' };
+  const holdUnderPedal = options.holdUnderPedal ?? true;
   const transcribed = await timed('transcribe', () =>
-    transcribeStage(pianoSource, options.transcriber, { onProgress: progressFor('transcribe'), ...transcribeOptions }),
+    transcribeStage(pianoSource, options.transcriber, { onProgress: progressFor('transcribe'), holdUnderPedal, ...transcribeOptions }),
   );
 
   const post = await timed('postprocess', () =>

@@ -6,7 +6,7 @@
  * Order: merge fragments, then pedal, legato, minimum duration, and last a clamp so that a note
  * never overlaps the next note of the same pitch (MIDI cannot represent that overlap).
  */
-import { applyMinimumDuration, nextSamePitchOnset } from '../transcription/durations.js';
+import { applyMinimumDuration, nextLaterOnset, nextSamePitchOnset } from '../transcription/durations.js';
 import type { Note, PedalSpan } from '../types.js';
 
 export { applyMinimumDuration };
@@ -20,14 +20,15 @@ export interface NoteLengthOptions {
   mergeGapSec: number;
   /** Notes shorter than this are lengthened to it (without overlapping their pitch's next note). */
   minDurationSec: number;
-  /** Extend each note to the next onset (any pitch) when the gap is at most `legatoMaxGapSec`. */
+  /** Extend each note to the next later onset (any pitch) when the gap is at most `legatoMaxGapSec`. */
   legato: boolean;
   legatoMaxGapSec: number;
   /**
    * Hold notes released under the sustain pedal until the pedal is lifted. Off by default: the MIDI
-   * file carries the pedal itself (controller 64), so notes keep the key releases the model heard,
-   * as a Disklavier or MAESTRO file has them and as notation wants them (on MAPS, where the truth is
-   * key releases, holding them cost 12 points of onset+offset F1: 37.1 against 49.3). For players
+   * file carries the pedal itself (controller 64), so notes keep the lengths the transcriber gave
+   * (key releases; a note released under the pedal already held to the next note, see
+   * transcription/durations.ts holdUnderPedal). On MAPS, where the truth is key releases, holding
+   * them to the pedal's release cost 22 points of onset+offset F1 (32.9 against 54.9). For players
    * that ignore CC 64.
    */
   pedal: boolean;
@@ -95,21 +96,15 @@ export function applySustainPedal(notes: readonly Note[], pedal: readonly PedalS
   });
 }
 
-/** Extends each note to the next later onset (any pitch) if the gap is at most `maxGapSec`. */
+/**
+ * Extends each note to the next later onset (any pitch, beyond its own chord: nextLaterOnset) if
+ * the gap is at most `maxGapSec`.
+ */
 export function applyLegato(notes: readonly Note[], maxGapSec: number): Note[] {
-  const onsets = [...new Set(notes.map((n) => n.onsetSec))].sort((a, b) => a - b);
+  const later = nextLaterOnset(notes);
   const next = nextSamePitchOnset(notes);
   return notes.map((n, i) => {
-    // First onset strictly after this note's onset (binary search).
-    let lo = 0;
-    let hi = onsets.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (onsets[mid] <= n.onsetSec) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo >= onsets.length) return { ...n };
-    const target = Math.min(onsets[lo], next[i]);
+    const target = Math.min(later[i], next[i]);
     if (target > n.offsetSec && target - n.offsetSec <= maxGapSec) return { ...n, offsetSec: target };
     return { ...n };
   });

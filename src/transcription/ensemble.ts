@@ -24,7 +24,7 @@ import { ModelError, StemscribeError } from '../errors.js';
 import { modelPath } from '../models/paths.js';
 import type { AudioData, AudioSource, ModelInfo, TranscribeOptions, Transcriber, Transcription } from '../types.js';
 import { BasicPitchTranscriber, frameTimeSec, SAMPLE_RATE_HZ as BASIC_PITCH_RATE_HZ } from './basicPitch.js';
-import { decodeNotes, decodePedal, fusionFor, PianoTranscriber, type Fusion, type PianoManifest, type PianoPosteriors } from './piano.js';
+import { callerDecoding, decodeTranscription, fusionFor, PianoTranscriber, type Fusion, type PianoManifest, type PianoPosteriors } from './piano.js';
 
 const STAGE = 'transcribe';
 
@@ -291,7 +291,7 @@ export class PianoEnsembleTranscriber implements Transcriber {
     const progress = (from: number, span: number) => (f: number): void => options?.onProgress?.(from + span * f);
     const stem = await this.heard(audio, progress(0, mix ? 0.5 : 1));
     let fused = await this.fuse(stem, options?.source);
-    if (!mix) return this.decode(fused, options?.source);
+    if (!mix) return this.decode(fused, options);
     // The mix is heard as an unseparated recording is (`--separator none`): the solo fusion, with
     // its onset head. On the tuning sets that beat the separated fusion for unmix (64.8 -> 68.3
     // onset F1) and tied for htdemucs (79.6), at a lower weight.
@@ -300,22 +300,21 @@ export class PianoEnsembleTranscriber implements Transcriber {
     // the mix's own onset head would run for nothing: its onsets stay the plain mean.
     const mixFused = mixHead ? fuseHeard(heardMix, fusionFor(this.#config, 'solo')) : await this.fuse(heardMix, 'solo');
     fused = blendWithMix(fused, mixFused, mixWeight);
-    if (!mixHead) return this.decode(fused, options?.source);
+    if (!mixHead) return this.decode(fused, options);
     const onset = await mixHeadOnset(mixHead.head, stem, heardMix, fused.frames, fused.keys);
-    return this.decode({ ...fused, onset }, options?.source, mixHead.onsetThreshold);
+    return this.decode({ ...fused, onset }, options, mixHead.onsetThreshold);
   }
 
   /**
-   * Fused posteriors -> notes (and pedal spans), with the decoding settings for `source`;
-   * `onsetThreshold` overrides theirs (a mix head's onsets have their own).
+   * Fused posteriors -> notes (and pedal spans), with the decoding settings for `options.source`
+   * (and its `holdUnderPedal`); `onsetThreshold` overrides theirs (a mix head's onsets have their own).
    */
-  decode(fused: PianoPosteriors, source?: AudioSource, onsetThreshold?: number): Transcription {
+  decode(fused: PianoPosteriors, options?: Pick<TranscribeOptions, 'source' | 'holdUnderPedal'>, onsetThreshold?: number): Transcription {
     const frameSec = this.#piano.frameSec;
     const { minPitchMidi, thresholds } = this.#piano.manifest;
-    const settings = fusionFor(this.#config, source).thresholds;
-    const notes = decodeNotes(fused, frameSec, onsetThreshold === undefined ? settings : { ...settings, onset: onsetThreshold }, minPitchMidi);
-    if (!fused.pedal) return { notes };
-    return { notes, pedal: decodePedal(fused.pedal, frameSec, thresholds.pedal ?? 0.5) };
+    const settings = callerDecoding(fusionFor(this.#config, options?.source).thresholds, options);
+    const decoding = onsetThreshold === undefined ? settings : { ...settings, onset: onsetThreshold };
+    return decodeTranscription(fused, frameSec, decoding, minPitchMidi, thresholds.pedal ?? 0.5);
   }
 
   /** The weight of the mix for a separated stem (0: the stem alone): the manifest's, per separator. */

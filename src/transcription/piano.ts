@@ -17,7 +17,7 @@ import { ModelError, StemscribeError } from '../errors.js';
 import { modelPath } from '../models/paths.js';
 import type { AudioData, AudioSource, ModelInfo, Note, PedalSpan, TranscribeOptions, Transcriber, Transcription } from '../types.js';
 import { fftInPlace, fftPlan, type FftPlan } from '../dsp/fft.js';
-import { applyMinimumDuration } from './durations.js';
+import { applyMinimumDuration, holdUnderPedal } from './durations.js';
 
 const STAGE = 'transcribe';
 
@@ -48,6 +48,12 @@ const DecodeThresholdsSchema = z.object({
    * falls before its key comes up.
    */
   minDurationSec: z.number().nonnegative().optional(),
+  /**
+   * Notes released under the decoded sustain pedal are held to the next onset at most this far
+   * after their end (durations.ts holdUnderPedal; needs the pedal posterior); 0 or absent: off.
+   * Why: there the key release is silent, and a score's note lengths serve better than a guess.
+   */
+  pedalHoldSec: z.number().nonnegative().optional(),
 });
 export type DecodeThresholds = z.infer<typeof DecodeThresholdsSchema>;
 
@@ -394,6 +400,29 @@ export function dropHarmonicGhosts(notes: readonly Note[], maxConfidence: number
   });
 }
 
+/** Decoding settings as the caller asked: without the pedal hold when `holdUnderPedal` is false. */
+export function callerDecoding(thresholds: DecodeThresholds, options?: Pick<TranscribeOptions, 'holdUnderPedal'>): DecodeThresholds {
+  return options?.holdUnderPedal === false ? { ...thresholds, pedalHoldSec: 0 } : thresholds;
+}
+
+/**
+ * Posteriors -> the transcription: notes (decodeNotes) and, where the model has a pedal head, the
+ * sustain pedal's spans (decodePedal at `pedalThreshold`), with the notes released under the pedal
+ * held as `pedalHoldSec` says (holdUnderPedal).
+ */
+export function decodeTranscription(
+  post: PianoPosteriors,
+  frameSec: number,
+  thresholds: DecodeThresholds,
+  minPitchMidi: number,
+  pedalThreshold: number,
+): Transcription {
+  const notes = decodeNotes(post, frameSec, thresholds, minPitchMidi);
+  if (!post.pedal) return { notes };
+  const pedal = decodePedal(post.pedal, frameSec, pedalThreshold);
+  return { notes: thresholds.pedalHoldSec ? holdUnderPedal(notes, pedal, thresholds.pedalHoldSec) : notes, pedal };
+}
+
 /** Pedal presses shorter than this are flicker of the posterior, not a foot on the pedal. */
 export const MIN_PEDAL_SEC = 0.1;
 
@@ -514,9 +543,8 @@ export class PianoTranscriber implements Transcriber {
     const mono = resampleAudio(downmixToMono(audio), this.manifest.features.sampleRateHz).channels[0];
     const post = await this.posteriors(mono, options?.onProgress);
     const { thresholds, minPitchMidi } = this.manifest;
-    const notes = decodeNotes(post, this.frameSec, decodingFor(this.manifest, options?.source), minPitchMidi);
-    if (!post.pedal) return { notes };
-    return { notes, pedal: decodePedal(post.pedal, this.frameSec, thresholds.pedal ?? 0.5) };
+    const decoding = callerDecoding(decodingFor(this.manifest, options?.source), options);
+    return decodeTranscription(post, this.frameSec, decoding, minPitchMidi, thresholds.pedal ?? 0.5);
   }
 
   async dispose(): Promise<void> {

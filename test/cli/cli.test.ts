@@ -9,6 +9,12 @@ import { fileURLToPath } from 'node:url';
 import tonejsMidi from '@tonejs/midi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../src/audio/wav.js';
+import { loadPianoParityClip } from '../helpers/pianoClip.js';
+
+interface NoteRow {
+  onsetSec: number;
+  offsetSec: number;
+}
 
 const { Midi } = tonejsMidi;
 
@@ -69,6 +75,24 @@ describe('CLI: stemscribe', () => {
     expect(readFileSync(join(dir, 'tones.svg'), 'utf8')).toMatch(/^<svg|<\?xml/);
     const doc = JSON.parse(readFileSync(json, 'utf8')) as { notes: unknown[] };
     expect(doc.notes.length).toBe(midi.tracks.reduce((n, t) => n + t.notes.length, 0));
+  });
+
+  it('holds notes released under the pedal unless --key-releases is given', () => {
+    const input = join(dir, 'pedalled.wav');
+    // The parity clip holds the pedal down over 1.4-2.5 s (test/transcription/fixtures).
+    writeFileSync(input, encodeWav({ sampleRateHz: 16_000, channels: [loadPianoParityClip()] }, { format: 'pcm16' }));
+    const notesOf = (extra: string[]): NoteRow[] => {
+      const json = join(dir, `pedalled${extra.length}.json`);
+      const { status, stderr } = runCli([input, '-o', join(dir, 'pedalled.mid'), '--no-separation', '--transcriber', 'piano', '--raw', '--json', json, '-q', ...extra]);
+      expect(stderr).toBe('');
+      expect(status).toBe(0);
+      return (JSON.parse(readFileSync(json, 'utf8')) as { notes: NoteRow[] }).notes;
+    };
+    const held = notesOf([]);
+    const heard = notesOf(['--key-releases']);
+    expect(heard.map((n) => n.onsetSec)).toEqual(held.map((n) => n.onsetSec));
+    expect(held.filter((n, i) => n.offsetSec > heard[i].offsetSec).length).toBeGreaterThan(0);
+    held.forEach((n, i) => expect(n.offsetSec).toBeGreaterThanOrEqual(heard[i].offsetSec));
   });
 
   it('writes a valid, empty MIDI file for silence, with a warning', () => {

@@ -40,6 +40,11 @@ describe('applyLegato', () => {
     expect(out[1].offsetSec).toBeCloseTo(0.7, 9); // 2.3 s gap > 1 s: unchanged
     expect(out[2].offsetSec).toBeCloseTo(3.2, 9);
   });
+
+  it('reaches past the notes of its own chord, which start a frame or two after it', () => {
+    const out = applyLegato([note(0, 60, 0.2), note(0.02, 64, 0.2), note(0.5, 67, 0.2)], 1);
+    expect(out.map((n) => n.offsetSec)).toEqual([0.5, 0.5, 0.7]);
+  });
 });
 
 describe('applySustainPedal', () => {

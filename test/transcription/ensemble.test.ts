@@ -288,7 +288,7 @@ describe('PianoEnsembleTranscriber', () => {
       // The stem fused as a stem, the mix as a solo recording (with the onset head), then blended.
       const blended = blendWithMix(await weighted.fusedPosteriors(audio, 'separated'), await weighted.fusedPosteriors(audio, 'solo'), 0.5);
       const half = (await weighted.transcribe(audio, { mix: { audio, separator: 'half' } })).notes;
-      expect(half).toEqual(weighted.decode(blended, 'separated').notes);
+      expect(half).toEqual(weighted.decode(blended, { source: 'separated' }).notes);
       expect(half).not.toEqual(alone);
     } finally {
       await weighted?.dispose();
@@ -319,12 +319,12 @@ describe('PianoEnsembleTranscriber', () => {
       const mix = await withHead.heard(mixAudio);
       const blended = blendWithMix(await withHead.fuse(stem, 'separated'), await withHead.fuse(mix, 'solo'), 0.3);
       const onset = await mixHeadOnset(entry.head, stem, mix, blended.frames, blended.keys);
-      const expected = withHead.decode({ ...blended, onset }, 'separated', 0.35).notes;
+      const expected = withHead.decode({ ...blended, onset }, { source: 'separated' }, 0.35).notes;
       const got = (await withHead.transcribe(audio, { mix: { audio: mixAudio, separator: 'mine' } })).notes;
       expect(got.length).toBeGreaterThan(0);
       expect(got).toEqual(expected);
       // Not the blend's onsets, nor the blend's threshold.
-      expect(got).not.toEqual(withHead.decode(blended, 'separated').notes);
+      expect(got).not.toEqual(withHead.decode(blended, { source: 'separated' }).notes);
     } finally {
       await withHead?.dispose();
       rmSync(dir, { recursive: true, force: true });

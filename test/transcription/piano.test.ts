@@ -299,6 +299,18 @@ describe('PianoTranscriber', () => {
     });
   });
 
+  it('holds the notes released under the pedal unless asked to keep the ends it heard', async () => {
+    const audio = { sampleRateHz: fixture.sampleRateHz, channels: [clip] };
+    const held = await tr.transcribe(audio);
+    const heard = await tr.transcribe(audio, { holdUnderPedal: false });
+    expect(loadPianoManifest(modelPath('piano')).thresholds.pedalHoldSec).toBeGreaterThan(0);
+    expect(heard.notes.map((n) => [n.onsetSec, n.pitchMidi])).toEqual(held.notes.map((n) => [n.onsetSec, n.pitchMidi]));
+    const longer = held.notes.filter((n, i) => n.offsetSec > heard.notes[i].offsetSec);
+    expect(longer.length).toBeGreaterThan(0);
+    for (const n of longer) expect(held.pedal?.some((p) => p.onsetSec <= n.offsetSec && n.offsetSec <= p.offsetSec)).toBe(true);
+    held.notes.forEach((n, i) => expect(n.offsetSec).toBeGreaterThanOrEqual(heard.notes[i].offsetSec));
+  });
+
   it('decodes a solo recording with the solo profile, as the Python reference does', async () => {
     const manifest = loadPianoManifest(modelPath('piano'));
     expect(decodingFor(manifest, 'solo')).toEqual(manifest.solo?.thresholds ?? manifest.thresholds);

@@ -27,6 +27,7 @@ interface TranscribeFlags {
   raw?: boolean;
   json?: string;
   picture: boolean;
+  keyReleases?: boolean;
   maxDurationSec: number;
   quiet?: boolean;
   [flag: string]: unknown;
@@ -45,6 +46,10 @@ export function registerTranscribeCommand(program: Command): void {
       new Option('--transcriber <name>', 'note transcriber').choices([...TRANSCRIBER_NAMES]).default(DEFAULT_TRANSCRIBER),
     )
     .option('--raw', "skip musical post-processing: write the model's notes as they are")
+    .option(
+      '--key-releases',
+      'under the sustain pedal, end notes where the model heard them fade instead of holding them to the next note (sounds the same: the pedal is in the MIDI file)',
+    )
     .option('--json <notes.json>', 'also write the notes, tempo and key as JSON')
     .option('--no-picture', 'do not write the piano-roll picture (<out>.svg) next to the MIDI file')
     .addOption(
@@ -104,6 +109,7 @@ async function transcribeFile(audioPath: string, flags: TranscribeFlags): Promis
         postprocess: flags.raw ? 'raw' : postprocessOptionsFromCli(flags),
         limits,
         trackName: basename(audioPath, extname(audioPath)),
+        holdUnderPedal: !flags.keyReleases,
       },
       progress.hooks,
     );
