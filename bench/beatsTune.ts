@@ -1,6 +1,8 @@
 /**
  * Decoder settings of the learned beat tracker, measured on one fold of ASAP
- * (`npx tsx bench/beatsTune.ts [--fold val|test] [--model-dir DIR] [--tcn-dir DIR] [--every N] [--grid NAME]`).
+ * (`npx tsx bench/beatsTune.ts [--fold val|test] [--model-dir DIR] [--tcn-dir DIR] [--every N] [--grid NAME] [--tta F,...]`).
+ * `--tta 0.9,1.1` also runs the note-level model on the notes with their times scaled by each factor and
+ * averages its beat and downbeat probabilities with the unscaled run's (test-time augmentation; training/beats/README.md).
  * `--model-dir` is the note-level model (default models/beats-notes), `--tcn-dir` the TCN (default models/beats):
  * a candidate exported elsewhere is measured without replacing the installed one.
  * `--grid fuse` (and `fuse-lambda`) also runs the frame-level TCN (models/beats) and decodes beats from weighted means
@@ -131,8 +133,24 @@ const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8'
 const pieces = new Set(fold === 'test' ? manifest.split.testPieces : manifest.split.valPieces);
 const items = listAsap(false).filter((item) => pieces.has(asapPiece(item.name))).filter((_, i) => i % every === 0);
 const model = await NoteBeatModel.create({ modelDir, intraOpNumThreads: 1 });
+const ttaFactors = arg('--tta', '').split(',').filter((x) => x !== '').map(Number);
 const probs: NoteBeatProbabilities[] = [];
-for (const item of items) probs.push(await model.noteProbabilities(decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)))));
+for (const item of items) {
+  const notes = decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)));
+  const p = await model.noteProbabilities(notes);
+  for (const f of ttaFactors) {
+    const q = await model.noteProbabilities(notes.map((n) => ({ ...n, onsetSec: n.onsetSec * f, offsetSec: n.offsetSec * f })));
+    for (let i = 0; i < p.beat.length; i++) {
+      p.beat[i] += q.beat[i];
+      p.downbeat[i] += q.downbeat[i];
+    }
+  }
+  for (let i = 0; i < p.beat.length; i++) {
+    p.beat[i] /= 1 + ttaFactors.length;
+    p.downbeat[i] /= 1 + ttaFactors.length;
+  }
+  probs.push(p);
+}
 await model.dispose();
 const tcn: BeatActivations[] = [];
 let tcnVersion = '';
