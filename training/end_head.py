@@ -182,6 +182,7 @@ def score(model: EndHead, segment_dir: Path, threads: int) -> None:
     from .train import note_scores
     manifest = json.loads((MODELS_DIR / 'manifest.json').read_text())
     cfg = manifest['ensemble']['solo']
+    pedal = manifest['thresholds']['pedal']  # the decoded pedal spans hold the notes released under them
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     session = ort.InferenceSession(str(MODELS_DIR / manifest['file']), opts, providers=['CPUExecutionProvider'])
@@ -209,7 +210,7 @@ def score(model: EndHead, segment_dir: Path, threads: int) -> None:
             for label, threshold in settings:
                 post = fused if threshold is None else {**fused, 'frame': head}
                 th = cfg['thresholds'] if threshold is None else {**cfg['thresholds'], 'frame': threshold}
-                totals[label].append(note_scores(ref, decode_with(post, FRAME_SEC, th))['f1_off'])
+                totals[label].append(note_scores(ref, decode_with(post, FRAME_SEC, th, pedal))['f1_off'])
         for label, values in totals.items():
             print(f'{name:4s} {label:26s} F1 with offsets {np.mean(values):.3f}', flush=True)
 
