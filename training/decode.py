@@ -7,6 +7,7 @@ import numpy as np
 from .config import MIN_MIDI
 
 ONSET_THRESHOLD = 0.5
+# The pedal's default threshold; a model's own is in its manifest (`thresholds.pedal`, chosen by export.py).
 PEDAL_THRESHOLD = 0.5
 FRAME_THRESHOLD = 0.5
 OFFSET_THRESHOLD = 0.5
