@@ -2,6 +2,7 @@
 real input (gain, EQ tilt, synthetic-room reverb, noise, other instruments leaking through)."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -67,10 +68,16 @@ def labels(notes: np.ndarray, pedal: np.ndarray, n_frames: int, hop: int = HOP_S
             out['offset'][b, k] = 1.0
         out['frame'][max(a, 0):min(b, n_frames), k] = 1.0
         out['sound'][max(a, 0):min(c, n_frames), k] = 1.0
-    out['pedal'] = np.zeros((n_frames, 1), np.float32)
-    for down, up in pedal:
-        out['pedal'][max(int(round(down * fps)), 0):min(int(round(up * fps)), n_frames), 0] = 1.0
+    out['pedal'] = pedal_frames(pedal, n_frames, fps).astype(np.float32)[:, None]
     return out
+
+
+def pedal_frames(spans: Iterable[Sequence[float]], n_frames: int, fps: float) -> np.ndarray:
+    """[n_frames] bool: the frames of pedal spans (downSec, upSec), each rounded to its nearest frame."""
+    down = np.zeros(n_frames, bool)
+    for a, b in spans:
+        down[max(int(round(a * fps)), 0):min(int(round(b * fps)), n_frames)] = True
+    return down
 
 
 class Augmenter:

@@ -154,9 +154,8 @@ def retune(model_dir: Path, profiles: set[str]) -> None:
     old_pedal = manifest['thresholds'].get('pedal', PEDAL_THRESHOLD)
     thresholds, ensemble, solo, solo_ensemble, pedal = tune_thresholds(sess, profiles, model_dir / HEAD_FILE, old_pedal)
     old_ensemble = manifest.get('ensemble', {})
-    manifest['thresholds'] = {**manifest['thresholds'], 'pedal': pedal}
+    manifest['thresholds'] = {**(thresholds if 'separated' in profiles else manifest['thresholds']), 'pedal': pedal}
     if 'separated' in profiles:
-        manifest['thresholds'] = {**thresholds, 'pedal': pedal}
         old_ensemble = {**old_ensemble, **ensemble}
     if 'solo' in profiles:
         manifest['solo'] = {'thresholds': solo}
@@ -337,29 +336,22 @@ def choose_pedal_threshold(cache: Cache, segment_dir: Path = SEGMENT_DIR) -> flo
     """The pedal posterior's threshold whose decoded spans (decode_pedal) best match the renders'
     pedal, by frame F1 over the tuning set (`augmented_val`'s order is the val segments'). Why: the
     spans go into the MIDI file and decide which notes are held (hold_under_pedal); 0.5 was only a
-    default (2026-12-05: F1 0.801 at 0.5, 0.821 at 0.3)."""
-    from .data import Segments
+    default (2026-12-05: F1 0.802 at 0.5, 0.822 at 0.3)."""
+    from .data import Segments, pedal_frames
     val = Segments('val', segment_dir)
     fs = HOP_SAMPLES / SAMPLE_RATE_HZ
     counts = {t: np.zeros(3) for t in PEDAL_THRESHOLDS}  # true positive, estimated, reference frames
     for i, (post, _, _) in enumerate(cache):
         pedal = post['pedal'].reshape(-1)
-        times = np.arange(len(pedal)) * fs
-        ref = spans_mask(times, [tuple(s) for s in val.get(i)[2]])
+        ref = pedal_frames(val.get(i)[2], len(pedal), 1 / fs)  # the pedal head's training target
         for t in PEDAL_THRESHOLDS:
-            est = spans_mask(times, decode_pedal(pedal, fs, t))
+            est = pedal_frames(decode_pedal(pedal, fs, t), len(pedal), 1 / fs)
             counts[t] += ((est & ref).sum(), est.sum(), ref.sum())
     f1 = {t: 2 * c[0] / max(c[1] + c[2], 1) for t, c in counts.items()}
     best = max(PEDAL_THRESHOLDS, key=lambda t: f1[t])
     print('pedal threshold: ' + ', '.join(f'{t} F1 {v:.3f}' for t, v in f1.items()) + f'; chosen {best}', flush=True)
     return best
 
-
-def spans_mask(times: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
-    mask = np.zeros(len(times), bool)
-    for a, b in spans:
-        mask |= (times >= a) & (times < b)
-    return mask
 
 
 def ghost_case() -> dict:

@@ -51,19 +51,22 @@ def pack(perfs: list[Performance], out: Path) -> None:
     out.write_bytes(lzma.compress(buf.getvalue(), preset=9))
 
 
+def _slices(counts: np.ndarray) -> list[slice]:
+    """Each performance's rows of a flat array, from the performances' row counts."""
+    ends = np.cumsum(counts)
+    return [slice(e - c, e) for c, e in zip(counts, ends)]
+
+
 def unpack(path: Path) -> list[Performance]:
     z = np.load(io.BytesIO(lzma.decompress(path.read_bytes())))
     onset_us, beat_us, downbeat_us = (np.cumsum(z[k]) for k in ("onsetUs", "beatUs", "downbeatUs"))
     offset_us = onset_us + z["durationUs"]
-    ends = {k: np.cumsum(z[k]) for k in ("noteCounts", "beatCounts", "downbeatCounts")}
+    rows = zip(*(_slices(z[k]) for k in ("noteCounts", "beatCounts", "downbeatCounts")))
     perfs = []
-    for i, (name, piece) in enumerate(zip(z["names"], z["pieces"])):
-        n0, n1 = ends["noteCounts"][i] - z["noteCounts"][i], ends["noteCounts"][i]
-        b0, b1 = ends["beatCounts"][i] - z["beatCounts"][i], ends["beatCounts"][i]
-        d0, d1 = ends["downbeatCounts"][i] - z["downbeatCounts"][i], ends["downbeatCounts"][i]
-        notes = np.stack([onset_us[n0:n1] / 1e6, offset_us[n0:n1] / 1e6,
-                          z["pitch"][n0:n1].astype(np.float64), z["velocity"][n0:n1].astype(np.float64)], axis=1)
-        perfs.append(Performance(str(name), str(piece), notes, beat_us[b0:b1] / 1e6, downbeat_us[d0:d1] / 1e6))
+    for name, piece, (n, b, d) in zip(z["names"], z["pieces"], rows):
+        notes = np.stack([onset_us[n] / 1e6, offset_us[n] / 1e6,
+                          z["pitch"][n].astype(np.float64), z["velocity"][n].astype(np.float64)], axis=1)
+        perfs.append(Performance(str(name), str(piece), notes, beat_us[b] / 1e6, downbeat_us[d] / 1e6))
     return perfs
 
 
