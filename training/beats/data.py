@@ -114,6 +114,16 @@ def split_summary(folds: dict[str, list[Performance]]) -> dict:
     }
 
 
+def with_extra(train: list[Performance], weights: np.ndarray, extra: list[Performance], extra_weights: np.ndarray,
+               share: float) -> tuple[list[Performance], np.ndarray]:
+    """The training list with `extra` performances (scores.py) appended, and the draw probabilities:
+    `share` of the examples from `extra`, each list drawn by its own weights (notes or seconds)."""
+    if share <= 0 or not extra:
+        return train, weights / weights.sum()
+    probs = np.concatenate([(1 - share) * weights / weights.sum(), share * extra_weights / extra_weights.sum()])
+    return train + extra, probs
+
+
 def rubato_warp(rng: np.random.Generator, end_sec: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     """A smooth, monotonic random time map (knot times in, knot times out) for np.interp: the local
     tempo changes by a log-normal factor (std `sigma`) every 1.5-5 s, linearly in between, so the

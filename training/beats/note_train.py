@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import ROOT, Performance, drop_and_add_notes, load_all, maybe_warp, split
+from .data import ROOT, Performance, drop_and_add_notes, load_all, maybe_warp, split, with_extra
 from .note_features import (
     NB_NOTE_FEATURES,
     note_features,
@@ -30,6 +30,7 @@ from .note_features import (
 )
 from .note_model import NOTE_CONFIGS, NoteBeatCRNN
 from .onnx_weights import init_weights, load_note_onnx
+from .scores import load_scores
 from .train import TEMPO_SOFT  # soft tempo targets: the frame-level model's, same classes
 
 RUN_DIR = ROOT / "training" / "runs" / "beats-notes"
@@ -153,6 +154,8 @@ def main() -> None:
                     "length is set from the step rate measured over the first 50 steps (for the GPU machine)")
     ap.add_argument("--workers", type=int, default=0, help="DataLoader processes making the batches (0: this "
                     "process, the reproducible CPU path; a resumed run with workers draws new examples)")
+    ap.add_argument("--extra-share", type=float, default=0.0, help="share of the examples drawn from the score "
+                    "performances of scores.py (its cache must exist); 0: ASAP alone")
     ap.add_argument("--device", default="cpu", help="cpu or cuda (the GPU machine: training/gpu/beats.sh)")
     ap.add_argument("--init", default="", help="start from these weights: a checkpoint or an exported ONNX file such as "
                     "models/beats-notes/beats.onnx (a new schedule; --resume continues a run instead)")
@@ -184,7 +187,9 @@ def main() -> None:
         print("resumed at step", step, flush=True)
     # Performances are drawn in proportion to their note count (every note equally likely).
     counts = np.array([len(p.notes) for p in train], dtype=np.float64)
-    probs = counts / counts.sum()
+    extra = load_scores() if args.extra_share > 0 else []
+    train, probs = with_extra(train, counts, extra, np.array([len(p.notes) for p in extra], dtype=np.float64),
+                              args.extra_share)
     loader = None
     if args.workers > 0:
         loader = iter(torch.utils.data.DataLoader(Windows(train, probs, args.batch, args.warp, args.seed, step), batch_size=None,

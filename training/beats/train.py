@@ -18,10 +18,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import ROOT, drop_and_add_notes, load_all, maybe_warp, split
+from .data import ROOT, drop_and_add_notes, load_all, maybe_warp, split, with_extra
 from .features import FPS, NB_FEATURES, TEMPO_BINS, beat_features, targets, tempo_targets
 from .model import CONFIGS, BeatTCN
 from .onnx_weights import init_weights, load_tcn_onnx
+from .scores import load_scores
 
 RUN_DIR = ROOT / "training" / "runs" / "beats"
 CROP_SEC = 60.0
@@ -121,6 +122,8 @@ def main() -> None:
                     "without the tempo head) or an exported ONNX file such as models/beats/beats.onnx")
     ap.add_argument("--tempo-weight", type=float, default=0.1)
     ap.add_argument("--warp", type=float, default=0.0, help="probability of a rubato time warp (data.rubato_warp) per example")
+    ap.add_argument("--extra-share", type=float, default=0.0, help="share of the examples drawn from the score "
+                    "performances of scores.py (its cache must exist); 0: ASAP alone")
     ap.add_argument("--run-dir", default=str(RUN_DIR))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -153,7 +156,8 @@ def main() -> None:
         start_step = state.get("step", 0)
     # Longer performances are sampled more often (in proportion to duration).
     durs = np.array([max(1.0, p.notes[-1, 0]) for p in train])
-    probs = durs / durs.sum()
+    extra = load_scores() if args.extra_share > 0 else []
+    train, probs = with_extra(train, durs, extra, np.array([max(1.0, p.notes[-1, 0]) for p in extra]), args.extra_share)
     crop_frames = int(CROP_SEC * FPS)
     t0 = time.time()
     deadline = t0 + 60 * args.minutes
