@@ -11,7 +11,7 @@
  *   4. with --speed: x real time and peak RSS for a 10-minute song, in a child process.
  *
  *   node_modules/.bin/tsx training/separation/evaluate.ts [--songs 8] [--separators unmix,htdemucs,oracle-irm]
- *       [--no-htdemucs] [--no-piano | --piano-only] [--speed | --speed-only]
+ *       [--no-htdemucs] [--no-piano | --piano-only] [--speed | --speed-only] [--wiener N]
  *
  * The `unmix` model is read from models/unmix, or $STEMSCRIBE_MODELS_DIR/unmix (a checkpoint
  * exported with `export.py --out DIR`, to compare before shipping).
@@ -105,7 +105,12 @@ function oracleIrm(stems: Stems, mix: AudioData): Stems {
 
 async function withSeparator<T>(name: SeparatorName | 'oracle-irm', fn: (sep: (s: TestSong | { stems: Stems; mix: AudioData }) => Promise<Stems>) => Promise<T>): Promise<T> {
   if (name === 'oracle-irm') return fn(async (s) => oracleIrm(s.stems, s.mix));
-  const sep: Separator = await createSeparator(name);
+  // --wiener N: unmix with N Wiener EM iterations instead of its manifest's (0 = masks with the mix phase).
+  const wiener = opt('--wiener', NaN);
+  const sep: Separator =
+    name === 'unmix' && Number.isFinite(wiener)
+      ? await (await import('../../src/separation/unmix.js')).UnmixSeparator.create({ wienerIterations: wiener })
+      : await createSeparator(name);
   try {
     return await fn((s) => sep.separate(s.mix));
   } finally {
