@@ -68,6 +68,8 @@ function loadTestSongs(limit: number, only?: number): TestSong[] {
   const index = join(DATA, 'index.jsonl');
   if (!existsSync(index)) throw new Error(`${index} missing: run training/separation/render.ts first`);
   const lines = readFileSync(index, 'utf8').split('\n').filter(Boolean).slice(0, limit);
+  // A partial render leaves fewer songs than asked for; the table's title then names the smaller count.
+  if (lines.length < limit) log(`only ${lines.length} of ${limit} held-out songs in ${DATA}: run training/separation/render.ts --splits test for all`);
   return (only === undefined ? lines : [lines[only]]).map((line) => {
     const e = JSON.parse(line) as { name: string; samples: number; sampleRateHz: number; scale: number; silent: string[]; stems?: StemName[] };
     const buf = readFileSync(join(DATA, `${e.name}.s16`));
