@@ -3,6 +3,8 @@
  * (`npx tsx bench/beatsTune.ts [--fold val|test] [--model-dir DIR] [--tcn-dir DIR] [--every N] [--grid NAME] [--tta F,...]`).
  * `--tta 0.9,1.1` also runs the note-level model on the notes with their times scaled by each factor and
  * averages its beat and downbeat probabilities with the unscaled run's (test-time augmentation; training/beats/README.md).
+ * `--tta-tcn` does the same for the TCN (its scaled copies' frames read back at the unscaled times); `--tta-tcn-only`
+ * scales the TCN's input alone.
  * `--model-dir` is the note-level model (default models/beats-notes), `--tcn-dir` the TCN (default models/beats):
  * a candidate exported elsewhere is measured without replacing the installed one.
  * `--grid fuse` (and `fuse-lambda`) also runs the frame-level TCN (models/beats) and decodes beats from weighted means
@@ -134,11 +136,13 @@ const pieces = new Set(fold === 'test' ? manifest.split.testPieces : manifest.sp
 const items = listAsap(false).filter((item) => pieces.has(asapPiece(item.name))).filter((_, i) => i % every === 0);
 const model = await NoteBeatModel.create({ modelDir, intraOpNumThreads: 1 });
 const ttaFactors = arg('--tta', '').split(',').filter((x) => x !== '').map(Number);
+const flagTcnTta = process.argv.includes('--tta-tcn') || process.argv.includes('--tta-tcn-only');
+const ttaNotes = process.argv.includes('--tta-tcn-only') ? [] : ttaFactors;
 const probs: NoteBeatProbabilities[] = [];
 for (const item of items) {
   const notes = decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)));
   const p = await model.noteProbabilities(notes);
-  for (const f of ttaFactors) {
+  for (const f of ttaNotes) {
     const q = await model.noteProbabilities(notes.map((n) => ({ ...n, onsetSec: n.onsetSec * f, offsetSec: n.offsetSec * f })));
     for (let i = 0; i < p.beat.length; i++) {
       p.beat[i] += q.beat[i];
@@ -146,8 +150,8 @@ for (const item of items) {
     }
   }
   for (let i = 0; i < p.beat.length; i++) {
-    p.beat[i] /= 1 + ttaFactors.length;
-    p.downbeat[i] /= 1 + ttaFactors.length;
+    p.beat[i] /= 1 + ttaNotes.length;
+    p.downbeat[i] /= 1 + ttaNotes.length;
   }
   probs.push(p);
 }
@@ -157,7 +161,30 @@ let tcnVersion = '';
 if (grids.some((g) => g.startsWith('fuse'))) {
   const beatModel = await BeatModel.create({ modelDir: tcnDir, intraOpNumThreads: 1 });
   tcnVersion = `, TCN ${beatModel.manifest.version}`;
-  for (const p of probs) tcn.push(await beatModel.activations(p.notes));
+  for (const p of probs) {
+    const act = await beatModel.activations(p.notes);
+    // --tta-tcn: the TCN's test-time augmentation too, each copy's frames read back at the unscaled times.
+    if (flagTcnTta) {
+      for (const f of ttaFactors) {
+        const q = await beatModel.activations(p.notes.map((n) => ({ ...n, onsetSec: n.onsetSec * f, offsetSec: n.offsetSec * f })));
+        const back = (x: Float32Array, t: number): number => {
+          const u = t * f;
+          const i = Math.floor(u);
+          if (i + 1 >= x.length) return x[Math.min(i, x.length - 1)] ?? 0;
+          return x[i] + (u - i) * (x[i + 1] - x[i]);
+        };
+        for (let t = 0; t < act.beat.length; t++) {
+          act.beat[t] += back(q.beat, t);
+          act.downbeat[t] += back(q.downbeat, t);
+        }
+      }
+      for (let t = 0; t < act.beat.length; t++) {
+        act.beat[t] /= 1 + ttaFactors.length;
+        act.downbeat[t] /= 1 + ttaFactors.length;
+      }
+    }
+    tcn.push(act);
+  }
   await beatModel.dispose();
 }
 process.stdout.write(`${manifest.version}${tcnVersion}, ${fold} fold, ${items.length} performances\n\n`);
