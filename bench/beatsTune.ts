@@ -75,6 +75,12 @@ function variants(name: string): Setting[] {
       return [1.25, 1.5, 2].map((f) => v(`oracle: pipeline, tempo within annotated median x/÷ ${f}`, { tcnWeight: FUSED_BEAT_TCN_WEIGHT, tempoBand: { centre: 'annotated', factor: f } }, FUSED_BEAT_DBN));
     case 'tempo-band':
       return [1.5, 1.75, 2.1].map((f) => v(`pipeline, tempo within the tempo head's piece tempo x/÷ ${f}`, { tcnWeight: FUSED_BEAT_TCN_WEIGHT, tempoBand: { centre: 'tempo-head', factor: f } }, FUSED_BEAT_DBN));
+    case 'fuse-prior':
+      // The pipeline with the DBN's log-Gaussian tempo prior (centre, width in octaves) and a cost per beat.
+      return [
+        ...[[110, 1], [110, 2], [110, 3]].map(([c, w]) => v(`pipeline, tempo prior ${c} BPM, ${w} octaves`, { tcnWeight: FUSED_BEAT_TCN_WEIGHT }, { ...FUSED_BEAT_DBN, priorBpm: c, priorWidthOctaves: w })),
+        ...[0.1, 0.3, 1].map((c) => v(`pipeline, beat cost ${c}`, { tcnWeight: FUSED_BEAT_TCN_WEIGHT }, { ...FUSED_BEAT_DBN, beatCost: c })),
+      ];
     case 'obs':
       return [8, 16, 32].map((o) => v(`observation lambda ${o}`, {}, { observationLambda: o }));
     default:
