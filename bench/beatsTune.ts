@@ -7,8 +7,10 @@
  * scales the TCN's input alone.
  * `--model-dir` is the note-level model (default models/beats-notes), `--tcn-dir` the TCN (default models/beats):
  * a candidate exported elsewhere is measured without replacing the installed one.
- * `--grid fuse` (and `fuse-lambda`) also runs the frame-level TCN (models/beats) and decodes beats from weighted means
- * of the two networks' beat activations (downbeats from the note-level model's, as the pipeline does).
+ * A grid whose name starts with `fuse` (`fuse`, `fuse-pipeline`, `fuse-lambda`, `fuse-prior`, ...) also runs the
+ * frame-level TCN (models/beats) and decodes beats from weighted means of the two networks' beat activations
+ * (downbeats from the note-level model's, as the pipeline does); any other grid decodes the note-level model alone,
+ * even where a setting names a TCN weight.
  *
  * The network runs once per performance; every decoder setting of the chosen grid is then decoded
  * from the same probabilities. Settings are chosen on `--fold val` (the default) only; the test fold
