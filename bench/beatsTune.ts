@@ -26,6 +26,7 @@ import { FUSED_BEAT_DBN, FUSED_BEAT_TCN_WEIGHT, fuseBeatActivations } from '../s
 import { frameActivations, NOTE_BEAT_FPS, NoteBeatModel, type NoteBeatProbabilities } from '../src/postprocess/noteBeatModel.js';
 import { mean } from './lib/markdown.js';
 import { asapPiece, beatTableRow, listAsap, type AsapItem, type BeatBenchRow } from './postprocess.js';
+import type { Note } from '../src/types.js';
 
 interface Setting {
   label: string;
@@ -143,6 +144,9 @@ const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8'
 const pieces = new Set(fold === 'test' ? manifest.split.testPieces : manifest.split.valPieces);
 const items = listAsap(false).filter((item) => pieces.has(asapPiece(item.name))).filter((_, i) => i % every === 0);
 const model = await NoteBeatModel.create({ modelDir, intraOpNumThreads: 1 });
+/** The notes with every time multiplied by `factor` (test-time augmentation: the piece at another tempo). */
+const timeScaled = (notes: readonly Note[], factor: number): Note[] =>
+  notes.map((n) => ({ ...n, onsetSec: n.onsetSec * factor, offsetSec: n.offsetSec * factor }));
 const ttaFactors = arg('--tta', '').split(',').filter((x) => x !== '').map(Number);
 const flagTcnTta = process.argv.includes('--tta-tcn') || process.argv.includes('--tta-tcn-only');
 const ttaNotes = process.argv.includes('--tta-tcn-only') ? [] : ttaFactors;
@@ -151,7 +155,7 @@ for (const item of items) {
   const notes = decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)));
   const p = await model.noteProbabilities(notes);
   for (const f of ttaNotes) {
-    const q = await model.noteProbabilities(notes.map((n) => ({ ...n, onsetSec: n.onsetSec * f, offsetSec: n.offsetSec * f })));
+    const q = await model.noteProbabilities(timeScaled(notes, f));
     for (let i = 0; i < p.beat.length; i++) {
       p.beat[i] += q.beat[i];
       p.downbeat[i] += q.downbeat[i];
@@ -174,7 +178,7 @@ if (grids.some((g) => g.startsWith('fuse'))) {
     // --tta-tcn: the TCN's test-time augmentation too, each copy's frames read back at the unscaled times.
     if (flagTcnTta) {
       for (const f of ttaFactors) {
-        const q = await beatModel.activations(p.notes.map((n) => ({ ...n, onsetSec: n.onsetSec * f, offsetSec: n.offsetSec * f })));
+        const q = await beatModel.activations(timeScaled(p.notes, f));
         const back = (x: Float32Array, t: number): number => {
           const u = t * f;
           const i = Math.floor(u);

@@ -11,6 +11,7 @@ import hashlib
 import os
 import pickle
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,8 +73,7 @@ def read_notes(path: Path) -> np.ndarray:
 
 def load_all() -> list[Performance]:
     if CACHE.exists():
-        with open(CACHE, "rb") as f:
-            return [Performance(*row) for row in pickle.load(f)]
+        return read_cache(CACHE)
     perfs = []
     for mid in sorted(ASAP_DIR.rglob("*.mid")):
         if mid.name == "midi_score.mid":
@@ -88,11 +88,17 @@ def load_all() -> list[Performance]:
     return perfs
 
 
-def write_cache(perfs: list[Performance]) -> None:
-    """The parsed performances where load_all() looks first (CACHE)."""
-    CACHE.parent.mkdir(parents=True, exist_ok=True)
-    with open(CACHE, "wb") as f:
+def write_cache(perfs: list[Performance], path: Path = CACHE) -> None:
+    """Parsed performances as one pickle: by default where load_all() looks first (CACHE)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
         pickle.dump([(p.name, p.piece, p.notes, p.beats, p.downbeats) for p in perfs], f)
+
+
+def read_cache(path: Path) -> list[Performance]:
+    """The performances write_cache wrote to `path`."""
+    with open(path, "rb") as f:
+        return [Performance(*row) for row in pickle.load(f)]
 
 
 def split(perfs: list[Performance]) -> dict[str, list[Performance]]:
@@ -114,14 +120,18 @@ def split_summary(folds: dict[str, list[Performance]]) -> dict:
     }
 
 
-def with_extra(train: list[Performance], weights: np.ndarray, extra: list[Performance], extra_weights: np.ndarray,
-               share: float) -> tuple[list[Performance], np.ndarray]:
+def with_extra(train: list[Performance], extra: list[Performance], share: float,
+               weight: Callable[[Performance], float]) -> tuple[list[Performance], np.ndarray]:
     """The training list with `extra` performances (scores.py) appended, and the draw probabilities:
-    `share` of the examples from `extra`, each list drawn by its own weights (notes or seconds)."""
+    `share` of the examples from `extra`; within each list, in proportion to `weight` (the trainer's
+    rule: notes or seconds)."""
+    def probs(perfs: list[Performance]) -> np.ndarray:
+        w = np.array([weight(p) for p in perfs], dtype=np.float64)
+        return w / w.sum()
+
     if share <= 0 or not extra:
-        return train, weights / weights.sum()
-    probs = np.concatenate([(1 - share) * weights / weights.sum(), share * extra_weights / extra_weights.sum()])
-    return train + extra, probs
+        return train, probs(train)
+    return train + extra, np.concatenate([(1 - share) * probs(train), share * probs(extra)])
 
 
 def rubato_warp(rng: np.random.Generator, end_sec: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:

@@ -186,10 +186,8 @@ def main() -> None:
         torch.set_rng_state(state["torchRng"])
         print("resumed at step", step, flush=True)
     # Performances are drawn in proportion to their note count (every note equally likely).
-    counts = np.array([len(p.notes) for p in train], dtype=np.float64)
     extra = load_scores() if args.extra_share > 0 else []
-    train, probs = with_extra(train, counts, extra, np.array([len(p.notes) for p in extra], dtype=np.float64),
-                              args.extra_share)
+    train, probs = with_extra(train, extra, args.extra_share, lambda p: len(p.notes))
     loader = None
     if args.workers > 0:
         loader = iter(torch.utils.data.DataLoader(Windows(train, probs, args.batch, args.warp, args.seed, step), batch_size=None,

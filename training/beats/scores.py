@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import pickle
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from .data import Performance, rubato_warp
+from .data import Performance, read_cache, rubato_warp, write_cache
 
 SCORES_CACHE = Path(os.environ.get("BEATS_SCORES_CACHE", "/tmp/stemscribe-beats/score-notes.pkl"))
 # music21 corpus folders of measured music. Left out: Renaissance and medieval polyphony (palestrina,
@@ -152,10 +151,10 @@ def movements(path: str) -> list:
     return list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
 
 
-def performances_of(path: str) -> list[tuple]:
-    """Cache rows (as data.write_cache writes them) for one corpus file; [] if it cannot be used."""
+def performances_of(path: str) -> list[Performance]:
+    """The synthetic performances of one corpus file; [] if it cannot be used."""
     rng = np.random.default_rng(zlib.crc32(Path(path).name.encode()))
-    rows = []
+    perfs = []
     try:
         scores = movements(path)
     except Exception as e:  # noqa: BLE001 - a corpus file music21 cannot read is skipped, and said so
@@ -173,8 +172,8 @@ def performances_of(path: str) -> list[tuple]:
         name = f"music21/{Path(path).parent.name}/{Path(path).name}#{i}"
         for r in range(RENDITIONS):
             notes, beats, downbeats = perform(notes_ql, beats_ql, downbeats_ql, fermatas, rng)
-            rows.append((f"{name}/{r}", name, notes, beats, downbeats))
-    return rows
+            perfs.append(Performance(f"{name}/{r}", name, notes, beats, downbeats))
+    return perfs
 
 
 def corpus_paths() -> list[str]:
@@ -186,8 +185,7 @@ def corpus_paths() -> list[str]:
 def load_scores() -> list[Performance]:
     if not SCORES_CACHE.exists():
         raise SystemExit(f"{SCORES_CACHE} not found: run python -m training.beats.scores first")
-    with open(SCORES_CACHE, "rb") as f:
-        return [Performance(*row) for row in pickle.load(f)]
+    return read_cache(SCORES_CACHE)
 
 
 def main() -> None:
@@ -197,14 +195,11 @@ def main() -> None:
     args = ap.parse_args()
     paths = corpus_paths()[: args.limit or None]
     with ProcessPoolExecutor(args.workers) as pool:
-        rows = [r for rs in pool.map(performances_of, paths, chunksize=4) for r in rs]
-    SCORES_CACHE.parent.mkdir(parents=True, exist_ok=True)
-    with open(SCORES_CACHE, "wb") as f:
-        pickle.dump(rows, f)
-    pieces = {r[1] for r in rows}
-    hours = sum(r[2][-1, 0] for r in rows) / 3600
-    print(f"{len(paths)} files -> {len(pieces)} movements, {len(rows)} performances, "
-          f"{sum(len(r[2]) for r in rows)} notes, {hours:.1f} h -> {SCORES_CACHE}")
+        perfs = [p for ps in pool.map(performances_of, paths, chunksize=4) for p in ps]
+    write_cache(perfs, SCORES_CACHE)
+    hours = sum(p.notes[-1, 0] for p in perfs) / 3600
+    print(f"{len(paths)} files -> {len({p.piece for p in perfs})} movements, {len(perfs)} performances, "
+          f"{sum(len(p.notes) for p in perfs)} notes, {hours:.1f} h -> {SCORES_CACHE}")
 
 
 if __name__ == "__main__":

@@ -155,9 +155,8 @@ def main() -> None:
         best = state["best"]
         start_step = state.get("step", 0)
     # Longer performances are sampled more often (in proportion to duration).
-    durs = np.array([max(1.0, p.notes[-1, 0]) for p in train])
     extra = load_scores() if args.extra_share > 0 else []
-    train, probs = with_extra(train, durs, extra, np.array([max(1.0, p.notes[-1, 0]) for p in extra]), args.extra_share)
+    train, probs = with_extra(train, extra, args.extra_share, lambda p: max(1.0, p.notes[-1, 0]))
     crop_frames = int(CROP_SEC * FPS)
     t0 = time.time()
     deadline = t0 + 60 * args.minutes
