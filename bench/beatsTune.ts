@@ -7,10 +7,9 @@
  * scales the TCN's input alone.
  * `--model-dir` is the note-level model (default models/beats-notes), `--tcn-dir` the TCN (default models/beats):
  * a candidate exported elsewhere is measured without replacing the installed one.
- * A grid whose name starts with `fuse` (`fuse`, `fuse-pipeline`, `fuse-lambda`, `fuse-prior`, ...) also runs the
- * frame-level TCN (models/beats) and decodes beats from weighted means of the two networks' beat activations
- * (downbeats from the note-level model's, as the pipeline does); any other grid decodes the note-level model alone,
- * even where a setting names a TCN weight.
+ * A setting that names a TCN weight (every `fuse*` grid, `oracle-band`, `tempo-band`) also runs the frame-level TCN
+ * (models/beats) and decodes beats from weighted means of the two networks' beat activations (downbeats from the
+ * note-level model's, as the pipeline does); the other settings decode the note-level model alone.
  *
  * The network runs once per performance; every decoder setting of the chosen grid is then decoded
  * from the same probabilities. Settings are chosen on `--fold val` (the default) only; the test fold
@@ -170,7 +169,7 @@ for (const item of items) {
 await model.dispose();
 const tcn: BeatActivations[] = [];
 let tcnVersion = '';
-if (grids.some((g) => g.startsWith('fuse'))) {
+if (grids.some((g) => variants(g).some((s) => s.tcnWeight !== undefined))) {
   const beatModel = await BeatModel.create({ modelDir: tcnDir, intraOpNumThreads: 1 });
   tcnVersion = `, TCN ${beatModel.manifest.version}`;
   for (const p of probs) {
