@@ -38,9 +38,10 @@ interface Setting {
    * Restrict the DBN's tempo to a centre divided and multiplied by `factor`. The centre is the
    * annotated median tempo (`annotated`: an oracle, to see what a right global metrical level would
    * be worth) or the note-level model's piece tempo (`tempo-head`: the class with the most posterior
-   * mass summed over all notes).
+   * mass summed over all notes), or the median tempo of the beats decoded without a band (`first-pass`: a
+   * second pass that keeps the piece at the level the first chose most of the time).
    */
-  tempoBand?: { centre: 'annotated' | 'tempo-head'; factor: number };
+  tempoBand?: { centre: 'annotated' | 'tempo-head' | 'first-pass'; factor: number };
 }
 
 const BASE: Setting = { label: 'base', floor: 0.02, dbn: { activationPower: 1, transitionLambda: 10 } };
@@ -77,6 +78,8 @@ function variants(name: string): Setting[] {
       return [1.25, 1.5, 2].map((f) => v(`oracle: pipeline, tempo within annotated median x/÷ ${f}`, { tcnWeight: FUSED_BEAT_TCN_WEIGHT, tempoBand: { centre: 'annotated', factor: f } }, FUSED_BEAT_DBN));
     case 'tempo-band':
       return [1.5, 1.75, 2.1].map((f) => v(`pipeline, tempo within the tempo head's piece tempo x/÷ ${f}`, { tcnWeight: FUSED_BEAT_TCN_WEIGHT, tempoBand: { centre: 'tempo-head', factor: f } }, FUSED_BEAT_DBN));
+    case 'self-band':
+      return [1.25, 1.5, 1.75].map((f) => v(`pipeline, then again with the tempo within the first pass's median x/÷ ${f}`, { tcnWeight: FUSED_BEAT_TCN_WEIGHT, tempoBand: { centre: 'first-pass', factor: f } }, FUSED_BEAT_DBN));
     case 'fuse-prior':
       // The pipeline with the DBN's log-Gaussian tempo prior (centre, width in octaves) and a cost per beat.
       return [
@@ -113,8 +116,11 @@ function evaluate(item: AsapItem, probs: NoteBeatProbabilities, s: Setting, tcn?
   const onsets = probs.notes.map((n) => n.onsetSec);
   const ref = item.annotations;
   const refBpm = medianTempoBpm(ref.beatsSec);
-  const band = s.tempoBand ? tempoLimits(s.tempoBand.centre === 'annotated' ? refBpm : pieceTempoBpm(probs), s.tempoBand.factor) : {};
-  const beats = decodeBeats(act, Math.min(...onsets), Math.max(...onsets), { ...s.dbn, ...band });
+  const [firstSec, lastSec] = [Math.min(...onsets), Math.max(...onsets)];
+  const centreBpm = (centre: 'annotated' | 'tempo-head' | 'first-pass'): number =>
+    centre === 'annotated' ? refBpm : centre === 'tempo-head' ? pieceTempoBpm(probs) : medianTempoBpm(decodeBeats(act, firstSec, lastSec, s.dbn));
+  const band = s.tempoBand ? tempoLimits(centreBpm(s.tempoBand.centre), s.tempoBand.factor) : {};
+  const beats = decodeBeats(act, firstSec, lastSec, { ...s.dbn, ...band });
   const meter = decodeDownbeats(noteAct, beats, s.downbeats);
   const { acc1, acc2 } = tempoAccuracy(refBpm, medianTempoBpm(beats));
   const family = (n: number): string => (n % 3 === 0 ? 'triple' : n % 2 === 0 ? 'duple' : 'other');
