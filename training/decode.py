@@ -135,8 +135,8 @@ def decode_with(post: dict[str, np.ndarray], frame_sec: float, th: dict,
     return notes
 
 
-# Every decoding profile holds the notes released under the pedal this far at most (hold_under_pedal):
-# a convention chosen for the product, not tuned (the post-processing's legato default gap).
+# How far the notes released under the pedal are held at most (hold_under_pedal) where a manifest does not
+# say: the post-processing's legato default gap. export.py chooses each profile's own (PEDAL_HOLDS).
 PEDAL_HOLD_SEC = 1.0
 
 # Onsets closer than this to a note's own are its chord, not the next event (durations.ts CHORD_WINDOW_SEC).

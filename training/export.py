@@ -175,6 +175,11 @@ GHOSTS = [(0.0, 1.0)] + [(c, r) for c in (0.4, 0.5, 0.6) for r in (0.6, 0.7, 0.8
 # The minimum note duration grid, seconds (decode.py `apply_minimum_duration`); 0 is off.
 MIN_DURATIONS = (0.0, 0.04, 0.06, 0.08, 0.1)
 
+# How far a note released under the pedal may be held (decode.py `hold_under_pedal`), seconds. The hold
+# itself is the product's convention, never switched off here (the renders' truth, human key releases under
+# the pedal, would always vote against it); only its reach is chosen, the smallest of the best.
+PEDAL_HOLDS = (0.5, 1.0, 2.0, 3.0)
+
 # Cached per tuning example: our posteriors, basic-pitch's (onset, note), reference notes (onset, key release, pitch).
 Cache = list[tuple[dict[str, np.ndarray], tuple[np.ndarray, np.ndarray], np.ndarray]]
 
@@ -248,14 +253,14 @@ def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]],
         return float(np.mean(scores))
 
     def settings(on: float, sup: tuple[int, float], ghost: tuple[float, float] = GHOSTS[0], fr: float = 0.5,
-                 off: float = 0.5, fall: int = 0, min_dur: float = 0.0) -> dict:
+                 off: float = 0.5, fall: int = 0, min_dur: float = 0.0, hold: float = PEDAL_HOLD_SEC) -> dict:
         th = {'onset': on, 'frame': fr, 'offset': off, 'releaseFallFrames': fall}
         if sup[1] > 0:
             th = {**th, 'support': sup[1], 'supportFrames': sup[0]}
         if ghost[0] > 0:
             th = {**th, 'ghostConfidence': ghost[0], 'ghostRatio': ghost[1]}
         th = {**th, 'minDurationSec': min_dur} if min_dur > 0 else th
-        return {**th, 'pedalHoldSec': PEDAL_HOLD_SEC}
+        return {**th, 'pedalHoldSec': hold}
 
     offsets, falls = (0.5, 0.7, 1.01), (0, 3)
     ours_onsets = (0.05, 0.1, 0.2, 0.3)
@@ -266,7 +271,8 @@ def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]],
                         key=lambda x: score(settings(on, sup, ghost, *x), 'f1_off'))
     # The minimum duration only lengthens short notes: chosen last, with the release settings fixed.
     md = max(MIN_DURATIONS, key=lambda m: score(settings(on, sup, ghost, fr, off, fall, m), 'f1_off'))
-    th = settings(on, sup, ghost, fr, off, fall, md)
+    hold = max(PEDAL_HOLDS, key=lambda h: score(settings(on, sup, ghost, fr, off, fall, md, h), 'f1_off'))
+    th = settings(on, sup, ghost, fr, off, fall, md, hold)
     print(f'{name}: ours alone {th}; F1 {score(th, "f1"):.3f}, with offsets {score(th, "f1_off"):.3f}', flush=True)
 
     def tune_ensemble(head_onsets: list | None) -> tuple[dict, float]:
@@ -281,7 +287,9 @@ def tune_profile(cache: Cache, name: str, supports: list[tuple[int, float]],
                                         key=lambda x: score(settings(e_on, e_sup, e_ghost, *x[1:]), 'f1_off', w_on, x[0], head_onsets))
         e_md = max(MIN_DURATIONS, key=lambda m: score(settings(e_on, e_sup, e_ghost, e_fr, e_off, e_fall, m), 'f1_off',
                                                       w_on, w_fr, head_onsets))
-        eth = settings(e_on, e_sup, e_ghost, e_fr, e_off, e_fall, e_md)
+        e_hold = max(PEDAL_HOLDS, key=lambda h: score(settings(e_on, e_sup, e_ghost, e_fr, e_off, e_fall, e_md, h), 'f1_off',
+                                                      w_on, w_fr, head_onsets))
+        eth = settings(e_on, e_sup, e_ghost, e_fr, e_off, e_fall, e_md, e_hold)
         f1 = score(eth, 'f1', w_on, w_fr, head_onsets)
         print(f'{name}: ensemble with basic-pitch{" and the onset head" if head_onsets else ""} '
               f'{eth} (weights {w_on} / {w_fr}); F1 {f1:.3f}, with offsets {score(eth, "f1_off", w_on, w_fr, head_onsets):.3f}', flush=True)

@@ -28,7 +28,7 @@ export interface NoteLengthOptions {
    * file carries the pedal itself (controller 64), so notes keep the lengths the transcriber gave
    * (key releases; a note released under the pedal already held to the next note, see
    * transcription/durations.ts holdUnderPedal). On MAPS, where the truth is key releases, holding
-   * them to the pedal's release cost 22 points of onset+offset F1 (32.9 against 54.9). For players
+   * them to the pedal's release cost 22 points of onset+offset F1 (32.9 against 55.0). For players
    * that ignore CC 64.
    */
   pedal: boolean;
