@@ -6,7 +6,9 @@
  * `--tta-tcn` does the same for the TCN (its scaled copies' frames read back at the unscaled times); `--tta-tcn-only`
  * scales the TCN's input alone.
  * `--model-dir` is the note-level model (default models/beats-notes), `--tcn-dir` the TCN (default models/beats):
- * a candidate exported elsewhere is measured without replacing the installed one.
+ * a candidate exported elsewhere is measured without replacing the installed one. Either takes a comma-separated
+ * list: the models' outputs are averaged (an ensemble of independent runs; the first note-level model's manifest
+ * gives the folds).
  * A setting that names a TCN weight (every `fuse*` grid, `oracle-band`, `tempo-band`) also runs the frame-level TCN
  * (models/beats) and decodes beats from weighted means of the two networks' beat activations (downbeats from the
  * note-level model's, as the pipeline does); the other settings decode the note-level model alone.
@@ -141,14 +143,15 @@ function pieceMeanPct(items: readonly AsapItem[], rows: readonly BeatBenchRow[])
 }
 
 const fold = arg('--fold', 'val');
-const modelDir = arg('--model-dir', join(import.meta.dirname, '..', 'models', 'beats-notes'));
-const tcnDir = arg('--tcn-dir', join(import.meta.dirname, '..', 'models', 'beats'));
+const modelDirs = arg('--model-dir', join(import.meta.dirname, '..', 'models', 'beats-notes')).split(',');
+const tcnDirs = arg('--tcn-dir', join(import.meta.dirname, '..', 'models', 'beats')).split(',');
+const modelDir = modelDirs[0];
 const every = Number(arg('--every', '1'));
 const grids = arg('--grid', 'base').split(',');
 const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as { version: string; split: { valPieces: string[]; testPieces: string[] } };
 const pieces = new Set(fold === 'test' ? manifest.split.testPieces : manifest.split.valPieces);
 const items = listAsap(false).filter((item) => pieces.has(asapPiece(item.name))).filter((_, i) => i % every === 0);
-const model = await NoteBeatModel.create({ modelDir, intraOpNumThreads: 1 });
+const models = await Promise.all(modelDirs.map((dir) => NoteBeatModel.create({ modelDir: dir, intraOpNumThreads: 1 })));
 /** The notes with every time multiplied by `factor` (test-time augmentation: the piece at another tempo). */
 const timeScaled = (notes: readonly Note[], factor: number): Note[] =>
   notes.map((n) => ({ ...n, onsetSec: n.onsetSec * factor, offsetSec: n.offsetSec * factor }));
@@ -158,28 +161,43 @@ const ttaNotes = process.argv.includes('--tta-tcn-only') ? [] : ttaFactors;
 const probs: NoteBeatProbabilities[] = [];
 for (const item of items) {
   const notes = decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)));
-  const p = await model.noteProbabilities(notes);
-  for (const f of ttaNotes) {
-    const q = await model.noteProbabilities(timeScaled(notes, f));
-    for (let i = 0; i < p.beat.length; i++) {
-      p.beat[i] += q.beat[i];
-      p.downbeat[i] += q.downbeat[i];
+  const p = await models[0].noteProbabilities(notes);
+  const copies = models.length * (1 + ttaNotes.length);
+  for (const [m, model] of models.entries()) {
+    for (const f of m === 0 ? ttaNotes : [1, ...ttaNotes]) {
+      const q = await model.noteProbabilities(timeScaled(notes, f));
+      for (let i = 0; i < p.beat.length; i++) {
+        p.beat[i] += q.beat[i];
+        p.downbeat[i] += q.downbeat[i];
+      }
     }
   }
   for (let i = 0; i < p.beat.length; i++) {
-    p.beat[i] /= 1 + ttaNotes.length;
-    p.downbeat[i] /= 1 + ttaNotes.length;
+    p.beat[i] /= copies;
+    p.downbeat[i] /= copies;
   }
   probs.push(p);
 }
-await model.dispose();
+await Promise.all(models.map((m) => m.dispose()));
 const tcn: BeatActivations[] = [];
 let tcnVersion = '';
 if (grids.some((g) => variants(g).some((s) => s.tcnWeight !== undefined))) {
-  const beatModel = await BeatModel.create({ modelDir: tcnDir, intraOpNumThreads: 1 });
-  tcnVersion = `, TCN ${beatModel.manifest.version}`;
+  const beatModels = await Promise.all(tcnDirs.map((dir) => BeatModel.create({ modelDir: dir, intraOpNumThreads: 1 })));
+  const beatModel = beatModels[0];
+  tcnVersion = `, TCN ${beatModels.map((b) => b.manifest.version).join(' + ')}`;
   for (const p of probs) {
     const act = await beatModel.activations(p.notes);
+    for (const other of beatModels.slice(1)) {
+      const q = await other.activations(p.notes);
+      for (let t = 0; t < act.beat.length; t++) {
+        act.beat[t] += q.beat[t];
+        act.downbeat[t] += q.downbeat[t];
+      }
+    }
+    for (let t = 0; t < act.beat.length; t++) {
+      act.beat[t] /= beatModels.length;
+      act.downbeat[t] /= beatModels.length;
+    }
     // --tta-tcn: the TCN's test-time augmentation too, each copy's frames read back at the unscaled times.
     if (flagTcnTta) {
       for (const f of ttaFactors) {
@@ -202,9 +220,9 @@ if (grids.some((g) => variants(g).some((s) => s.tcnWeight !== undefined))) {
     }
     tcn.push(act);
   }
-  await beatModel.dispose();
+  await Promise.all(beatModels.map((b) => b.dispose()));
 }
-process.stdout.write(`${manifest.version}${tcnVersion}, ${fold} fold, ${items.length} performances\n\n`);
+process.stdout.write(`${modelDirs.map((dir) => (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { version: string }).version).join(' + ')}${tcnVersion}, ${fold} fold, ${items.length} performances\n\n`);
 process.stdout.write('| setting | n | beat F | downbeat F | ACC1 | ACC2 | meter (n) | beat F, mean over pieces |\n|---|---|---|---|---|---|---|---|\n');
 for (const grid of grids) {
   for (const s of variants(grid)) {
