@@ -145,13 +145,31 @@ function pieceMeanPct(items: readonly AsapItem[], rows: readonly BeatBenchRow[])
 const fold = arg('--fold', 'val');
 const modelDirs = arg('--model-dir', join(import.meta.dirname, '..', 'models', 'beats-notes')).split(',');
 const tcnDirs = arg('--tcn-dir', join(import.meta.dirname, '..', 'models', 'beats')).split(',');
-const modelDir = modelDirs[0];
 const every = Number(arg('--every', '1'));
 const grids = arg('--grid', 'base').split(',');
-const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as { version: string; split: { valPieces: string[]; testPieces: string[] } };
+const manifest = JSON.parse(readFileSync(join(modelDirs[0], 'manifest.json'), 'utf8')) as { split: { valPieces: string[]; testPieces: string[] } };
 const pieces = new Set(fold === 'test' ? manifest.split.testPieces : manifest.split.valPieces);
 const items = listAsap(false).filter((item) => pieces.has(asapPiece(item.name))).filter((_, i) => i % every === 0);
 const models = await Promise.all(modelDirs.map((dir) => NoteBeatModel.create({ modelDir: dir, intraOpNumThreads: 1 })));
+const noteVersions = models.map((m) => m.manifest.version).join(' + ');
+/** Beat and downbeat values, for the averages over models and time-scaled copies below. */
+interface BeatValues {
+  beat: ArrayLike<number>;
+  downbeat: ArrayLike<number>;
+}
+/** `sum` += each of `terms`, then /= `divisor` (the number of terms the sum holds in all). */
+function averageInto(sum: { beat: Float32Array; downbeat: Float32Array }, terms: readonly BeatValues[], divisor: number): void {
+  for (const q of terms) {
+    for (let i = 0; i < sum.beat.length; i++) {
+      sum.beat[i] += q.beat[i];
+      sum.downbeat[i] += q.downbeat[i];
+    }
+  }
+  for (let i = 0; i < sum.beat.length; i++) {
+    sum.beat[i] /= divisor;
+    sum.downbeat[i] /= divisor;
+  }
+}
 /** The notes with every time multiplied by `factor` (test-time augmentation: the piece at another tempo). */
 const timeScaled = (notes: readonly Note[], factor: number): Note[] =>
   notes.map((n) => ({ ...n, onsetSec: n.onsetSec * factor, offsetSec: n.offsetSec * factor }));
@@ -162,20 +180,11 @@ const probs: NoteBeatProbabilities[] = [];
 for (const item of items) {
   const notes = decodeMidiNotes(new Uint8Array(readFileSync(item.midiPath)));
   const p = await models[0].noteProbabilities(notes);
-  const copies = models.length * (1 + ttaNotes.length);
+  const others: BeatValues[] = [];
   for (const [m, model] of models.entries()) {
-    for (const f of m === 0 ? ttaNotes : [1, ...ttaNotes]) {
-      const q = await model.noteProbabilities(timeScaled(notes, f));
-      for (let i = 0; i < p.beat.length; i++) {
-        p.beat[i] += q.beat[i];
-        p.downbeat[i] += q.downbeat[i];
-      }
-    }
+    for (const f of m === 0 ? ttaNotes : [1, ...ttaNotes]) others.push(await model.noteProbabilities(timeScaled(notes, f)));
   }
-  for (let i = 0; i < p.beat.length; i++) {
-    p.beat[i] /= copies;
-    p.downbeat[i] /= copies;
-  }
+  averageInto(p, others, 1 + others.length);
   probs.push(p);
 }
 await Promise.all(models.map((m) => m.dispose()));
@@ -187,42 +196,30 @@ if (grids.some((g) => variants(g).some((s) => s.tcnWeight !== undefined))) {
   tcnVersion = `, TCN ${beatModels.map((b) => b.manifest.version).join(' + ')}`;
   for (const p of probs) {
     const act = await beatModel.activations(p.notes);
-    for (const other of beatModels.slice(1)) {
-      const q = await other.activations(p.notes);
-      for (let t = 0; t < act.beat.length; t++) {
-        act.beat[t] += q.beat[t];
-        act.downbeat[t] += q.downbeat[t];
-      }
-    }
-    for (let t = 0; t < act.beat.length; t++) {
-      act.beat[t] /= beatModels.length;
-      act.downbeat[t] /= beatModels.length;
-    }
+    const others: BeatValues[] = [];
+    for (const other of beatModels.slice(1)) others.push(await other.activations(p.notes));
+    averageInto(act, others, beatModels.length);
     // --tta-tcn: the TCN's test-time augmentation too, each copy's frames read back at the unscaled times.
     if (flagTcnTta) {
+      const copies: BeatValues[] = [];
       for (const f of ttaFactors) {
         const q = await beatModel.activations(timeScaled(p.notes, f));
-        const back = (x: Float32Array, t: number): number => {
-          const u = t * f;
-          const i = Math.floor(u);
-          if (i + 1 >= x.length) return x[Math.min(i, x.length - 1)] ?? 0;
-          return x[i] + (u - i) * (x[i + 1] - x[i]);
-        };
-        for (let t = 0; t < act.beat.length; t++) {
-          act.beat[t] += back(q.beat, t);
-          act.downbeat[t] += back(q.downbeat, t);
-        }
+        const back = (x: Float32Array): Float64Array =>
+          Float64Array.from({ length: act.beat.length }, (_, t) => {
+            const u = t * f;
+            const i = Math.floor(u);
+            if (i + 1 >= x.length) return x[Math.min(i, x.length - 1)] ?? 0;
+            return x[i] + (u - i) * (x[i + 1] - x[i]);
+          });
+        copies.push({ beat: back(q.beat), downbeat: back(q.downbeat) });
       }
-      for (let t = 0; t < act.beat.length; t++) {
-        act.beat[t] /= 1 + ttaFactors.length;
-        act.downbeat[t] /= 1 + ttaFactors.length;
-      }
+      averageInto(act, copies, 1 + copies.length);
     }
     tcn.push(act);
   }
   await Promise.all(beatModels.map((b) => b.dispose()));
 }
-process.stdout.write(`${modelDirs.map((dir) => (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { version: string }).version).join(' + ')}${tcnVersion}, ${fold} fold, ${items.length} performances\n\n`);
+process.stdout.write(`${noteVersions}${tcnVersion}, ${fold} fold, ${items.length} performances\n\n`);
 process.stdout.write('| setting | n | beat F | downbeat F | ACC1 | ACC2 | meter (n) | beat F, mean over pieces |\n|---|---|---|---|---|---|---|---|\n');
 for (const grid of grids) {
   for (const s of variants(grid)) {
